@@ -1,0 +1,146 @@
+//! OAuth 2.0 wire types: RFC 6749 §5.1 token response, §5.2 errors, and
+//! RFC 8414 authorization server metadata.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lenient;
+use crate::secret::Secret;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// RFC 6749 §5.1 successful token response. Both token forms of spec §2
+/// answer with it (plain JSON, not the envelope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenResponse {
+    pub access_token: Secret,
+    /// Lenient: some services spell it `Bearer`, others omit it.
+    #[serde(default = "bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    #[serde(default, deserialize_with = "lenient::opt_count", skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+fn bearer() -> String {
+    "bearer".to_owned()
+}
+
+/// RFC 6749 §5.2 error codes (and RFC 7009 §2.2.1's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    UnsupportedTokenType,
+    AccessDenied,
+    ServerError,
+}
+
+impl OAuthErrorCode {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OAuthErrorCode::InvalidRequest => "invalid_request",
+            OAuthErrorCode::InvalidClient => "invalid_client",
+            OAuthErrorCode::InvalidGrant => "invalid_grant",
+            OAuthErrorCode::UnauthorizedClient => "unauthorized_client",
+            OAuthErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthErrorCode::InvalidScope => "invalid_scope",
+            OAuthErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            OAuthErrorCode::AccessDenied => "access_denied",
+            OAuthErrorCode::ServerError => "server_error",
+        }
+    }
+}
+
+impl fmt::Display for OAuthErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// RFC 6749 §5.2 error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OAuthError {
+    pub error: OAuthErrorCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+impl OAuthError {
+    /// An error with a description for the developer.
+    pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
+        Self { error, error_description: Some(description.into()) }
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.error_description {
+            Some(d) => write!(f, "{}: {d}", self.error),
+            None => write!(f, "{}", self.error),
+        }
+    }
+}
+
+/// RFC 8414 §2 authorization server metadata (the fields onair uses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuthServerMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default)]
+    pub response_types_supported: Vec<String>,
+    #[serde(default)]
+    pub grant_types_supported: Vec<String>,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    #[serde(default)]
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 9207 §3: the server sends `iss` on its authorization responses.
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn token_response_forms() {
+        let t: TokenResponse = serde_json::from_value(json!({
+            "access_token": "AT", "refresh_token": "RT", "expires_in": "3600", "token_type": "Bearer"
+        }))
+        .unwrap();
+        assert_eq!((t.access_token.expose(), t.expires_in), ("AT", Some(3600)));
+        assert!(!format!("{t:?}").contains("AT\""));
+        let t: TokenResponse = serde_json::from_value(json!({"access_token": "AT"})).unwrap();
+        assert_eq!((t.token_type.as_str(), t.refresh_token), ("bearer", None));
+        let e: OAuthError = serde_json::from_value(json!({"error": "invalid_grant"})).unwrap();
+        assert_eq!(e.error, OAuthErrorCode::InvalidGrant);
+        assert_eq!(
+            serde_json::to_value(OAuthError::new(OAuthErrorCode::InvalidClient, "x")).unwrap(),
+            json!({"error": "invalid_client", "error_description": "x"})
+        );
+    }
+}
