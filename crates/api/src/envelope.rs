@@ -42,7 +42,13 @@ fn none<T>() -> Option<T> {
 impl<T> Envelope<T> {
     /// A success carrying `data`.
     pub fn ok(data: T) -> Self {
-        Self { success: true, error_code: Some(0), error_name: None, message: None, data: Some(data) }
+        Self {
+            success: true,
+            error_code: Some(0),
+            error_name: None,
+            message: None,
+            data: Some(data),
+        }
     }
 
     /// A failure with its name and a message for humans.
@@ -60,7 +66,13 @@ impl<T> Envelope<T> {
 impl Envelope<()> {
     /// A success with `data: null` (the spec's "N/A").
     pub fn empty() -> Self {
-        Self { success: true, error_code: Some(0), error_name: None, message: None, data: None }
+        Self {
+            success: true,
+            error_code: Some(0),
+            error_name: None,
+            message: None,
+            data: None,
+        }
     }
 }
 
@@ -90,8 +102,6 @@ pub enum ErrorName {
     NotOnAir,
     /// 403: the user is banned from this live's chat (onair).
     UserBanned,
-    /// 413: the request body is too large (onair).
-    PayloadTooLarge,
     /// 429: too many calls.
     RateLimited,
     /// 5xx.
@@ -115,7 +125,6 @@ impl ErrorName {
             ErrorName::ChannelDisabled => "CHANNEL_DISABLED",
             ErrorName::NotOnAir => "NOT_ON_AIR",
             ErrorName::UserBanned => "USER_BANNED",
-            ErrorName::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorName::RateLimited => "RATE_LIMITED",
             ErrorName::InternalError => "INTERNAL_ERROR",
             ErrorName::Other(s) => s,
@@ -134,7 +143,6 @@ impl ErrorName {
             | ErrorName::StreamActive
             | ErrorName::ChannelDisabled
             | ErrorName::NotOnAir => 409,
-            ErrorName::PayloadTooLarge => 413,
             ErrorName::RateLimited => 429,
             ErrorName::InternalError | ErrorName::Other(_) => 500,
         }
@@ -173,7 +181,6 @@ impl From<&str> for ErrorName {
             "CHANNEL_DISABLED" => ErrorName::ChannelDisabled,
             "NOT_ON_AIR" => ErrorName::NotOnAir,
             "USER_BANNED" => ErrorName::UserBanned,
-            "PAYLOAD_TOO_LARGE" => ErrorName::PayloadTooLarge,
             "RATE_LIMITED" => ErrorName::RateLimited,
             "INTERNAL_ERROR" => ErrorName::InternalError,
             other => ErrorName::Other(other.to_owned()),
@@ -202,9 +209,16 @@ mod tests {
     #[test]
     fn success_and_failure_shapes() {
         let ok = serde_json::to_value(Envelope::ok(json!({"a": 1}))).unwrap();
-        assert_eq!(ok, json!({"success": true, "errorCode": 0, "errorName": null, "message": null, "data": {"a": 1}}));
-        let err = serde_json::to_value(Envelope::<()>::error(ErrorName::NotFound, "no such live")).unwrap();
-        assert_eq!(err, json!({"success": false, "errorCode": 40400, "errorName": "NOT_FOUND", "message": "no such live", "data": null}));
+        assert_eq!(
+            ok,
+            json!({"success": true, "errorCode": 0, "errorName": null, "message": null, "data": {"a": 1}})
+        );
+        let err = serde_json::to_value(Envelope::<()>::error(ErrorName::NotFound, "no such live"))
+            .unwrap();
+        assert_eq!(
+            err,
+            json!({"success": false, "errorCode": 40400, "errorName": "NOT_FOUND", "message": "no such live", "data": null})
+        );
         let na = serde_json::to_value(Envelope::empty()).unwrap();
         assert_eq!(na["data"], json!(null));
     }
@@ -221,7 +235,10 @@ mod tests {
             "success": false, "errorCode": 4068912, "errorName": "SOMETHING_ELSE", "message": "nope"
         }))
         .unwrap();
-        assert_eq!(e.error_name, Some(ErrorName::Other("SOMETHING_ELSE".into())));
+        assert_eq!(
+            e.error_name,
+            Some(ErrorName::Other("SOMETHING_ELSE".into()))
+        );
         assert!(e.data.is_none());
     }
 }

@@ -162,8 +162,6 @@ pub enum EventKind {
     ChannelDisabled,
     #[cfg_attr(feature = "openapi", schema(rename = "STREAMER_BANNED"))]
     StreamerBanned,
-    #[cfg_attr(feature = "openapi", schema(rename = "STREAM_KEY_REGENERATED"))]
-    StreamKeyRegenerated,
 }
 
 impl EventKind {
@@ -176,7 +174,6 @@ impl EventKind {
             EventKind::EndedByService => "ENDED_BY_SERVICE",
             EventKind::ChannelDisabled => "CHANNEL_DISABLED",
             EventKind::StreamerBanned => "STREAMER_BANNED",
-            EventKind::StreamKeyRegenerated => "STREAM_KEY_REGENERATED",
         }
     }
 }
@@ -203,10 +200,11 @@ impl FromStr for EventKind {
             EventKind::EndedByService,
             EventKind::ChannelDisabled,
             EventKind::StreamerBanned,
-            EventKind::StreamKeyRegenerated,
         ];
         let up = s.trim().to_ascii_uppercase();
-        all.into_iter().find(|k| k.as_str() == up).ok_or_else(|| UnknownVariant(s.to_owned()))
+        all.into_iter()
+            .find(|k| k.as_str() == up)
+            .ok_or_else(|| UnknownVariant(s.to_owned()))
     }
 }
 
@@ -288,8 +286,11 @@ impl OptionalApi {
 
     /// The APIs of `on` that are usable: each with what it requires.
     pub fn usable(on: &[OptionalApi]) -> Vec<OptionalApi> {
-        let mut out: Vec<OptionalApi> =
-            on.iter().copied().filter(|a| a.requires().is_none_or(|r| on.contains(&r))).collect();
+        let mut out: Vec<OptionalApi> = on
+            .iter()
+            .copied()
+            .filter(|a| a.requires().is_none_or(|r| on.contains(&r)))
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -306,7 +307,10 @@ impl FromStr for OptionalApi {
     type Err = UnknownVariant;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let up = s.trim().to_ascii_uppercase();
-        OptionalApi::ALL.into_iter().find(|a| a.as_str() == up).ok_or_else(|| UnknownVariant(s.to_owned()))
+        OptionalApi::ALL
+            .into_iter()
+            .find(|a| a.as_str() == up)
+            .ok_or_else(|| UnknownVariant(s.to_owned()))
     }
 }
 
@@ -322,7 +326,11 @@ pub struct Capabilities {
     #[serde(deserialize_with = "known_apis")]
     pub optional_apis: Vec<OptionalApi>,
     /// Longest chat message the service accepts, in characters.
-    #[serde(default, deserialize_with = "lenient::opt_count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub chat_max_length: Option<u64>,
     /// Whether a chat message may hold line breaks.
     #[serde(default, deserialize_with = "lenient::flag")]
@@ -343,14 +351,22 @@ mod tests {
     fn optional_api_dependencies() {
         use OptionalApi::*;
         assert_eq!(OptionalApi::usable(&[UserBan, LiveChatSend]), vec![]);
-        assert_eq!(OptionalApi::usable(&[UserBan, LiveChatList]), vec![LiveChatList, UserBan]);
-        let c: Capabilities = serde_json::from_value(json!({"optionalApis": ["USER_MOD", "FUTURE_API", "live_chat_list"]})).unwrap();
+        assert_eq!(
+            OptionalApi::usable(&[UserBan, LiveChatList]),
+            vec![LiveChatList, UserBan]
+        );
+        let c: Capabilities = serde_json::from_value(
+            json!({"optionalApis": ["USER_MOD", "FUTURE_API", "live_chat_list"]}),
+        )
+        .unwrap();
         assert_eq!(c.optional_apis, vec![UserMod, LiveChatList]);
     }
 
     #[test]
     fn stream_key_debug_redacts() {
-        let k: StreamKey = serde_json::from_value(json!({"rtmpUrl": "rtmp://h/live", "streamKey": "SeCrEt"})).unwrap();
+        let k: StreamKey =
+            serde_json::from_value(json!({"rtmpUrl": "rtmp://h/live", "streamKey": "SeCrEt"}))
+                .unwrap();
         assert!(!format!("{k:?}").contains("SeCrEt"));
         assert_eq!(serde_json::to_value(&k).unwrap()["streamKey"], "SeCrEt");
     }

@@ -354,7 +354,15 @@ mod tests {
     #[test]
     fn id_from_string_and_number_serialises_as_string() {
         let ids: Vec<Id> = serde_json::from_str(r#"["abc", 42, 12345678901234, 7.0]"#).unwrap();
-        assert_eq!(ids, vec![Id::from("abc"), Id::from("42"), Id::from("12345678901234"), Id::from("7")]);
+        assert_eq!(
+            ids,
+            vec![
+                Id::from("abc"),
+                Id::from("42"),
+                Id::from("12345678901234"),
+                Id::from("7")
+            ]
+        );
         assert_eq!(serde_json::to_string(&ids[1]).unwrap(), "\"42\"");
         assert!(serde_json::from_str::<Id>("1.5").is_err());
         assert!(serde_json::from_str::<Id>("true").is_err());
@@ -378,7 +386,10 @@ mod tests {
             assert_eq!(t.utc(), want.utc(), "{s}");
         }
         let kst: Timestamp = serde_json::from_str(r#""2026-11-21T17:11:44+09:00""#).unwrap();
-        assert_eq!(serde_json::to_string(&kst).unwrap(), r#""2026-11-21T17:11:44+09:00""#);
+        assert_eq!(
+            serde_json::to_string(&kst).unwrap(),
+            r#""2026-11-21T17:11:44+09:00""#
+        );
         assert!(serde_json::from_str::<Timestamp>(r#""yesterday""#).is_err());
     }
 }

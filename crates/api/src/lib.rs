@@ -28,8 +28,8 @@ pub mod secret;
 
 pub use envelope::{Envelope, ErrorName};
 pub use extra::{
-    Capabilities, EndReason, EventKind, EventList, OptionalApi, Session, SessionEvent,
-    SessionList, SessionStatus, StreamKey,
+    Capabilities, EndReason, EventKind, EventList, OptionalApi, Session, SessionEvent, SessionList,
+    SessionStatus, StreamKey,
 };
 pub use lenient::{Id, Timestamp};
 pub use model::{

@@ -61,14 +61,30 @@ pub struct Channel {
     #[serde(deserialize_with = "lenient::flag")]
     pub channel_enabled: bool,
     pub channel_link: String,
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel_description: Option<String>,
     /// Tags joined with `;`.
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel_tags: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel_thumbnail_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub channel_follower_count: Option<u64>,
 }
 
@@ -310,7 +326,11 @@ pub struct LiveStat {
 pub struct Live {
     pub live_id: Id,
     pub title: String,
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// The scheduled start, or the creation time.
     pub reserved_at: Timestamp,
@@ -423,7 +443,11 @@ pub struct ChatMessage {
     /// The `userId` of moderation calls.
     pub author_id: Id,
     pub author_name: String,
-    #[serde(default, deserialize_with = "lenient::opt_string", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub author_profile_thumbnail: Option<String>,
     /// The text. Untrusted: render as text, never as HTML.
     #[serde(default, alias = "content", alias = "text")]
@@ -511,13 +535,25 @@ mod tests {
 
     #[test]
     fn statuses_scopes_and_filters() {
-        for (s, want) in [("ON_AIR", LiveStatus::OnAir), ("ONAIR", LiveStatus::OnAir), ("on_air", LiveStatus::OnAir), ("RESERVED", LiveStatus::Reserved), ("END", LiveStatus::End)] {
+        for (s, want) in [
+            ("ON_AIR", LiveStatus::OnAir),
+            ("ONAIR", LiveStatus::OnAir),
+            ("on_air", LiveStatus::OnAir),
+            ("RESERVED", LiveStatus::Reserved),
+            ("END", LiveStatus::End),
+        ] {
             assert_eq!(s.parse::<LiveStatus>().unwrap(), want, "{s}");
         }
         assert!("PAUSED".parse::<LiveStatus>().is_err());
-        assert_eq!(serde_json::to_string(&LiveStatus::OnAir).unwrap(), "\"ON_AIR\"");
+        assert_eq!(
+            serde_json::to_string(&LiveStatus::OnAir).unwrap(),
+            "\"ON_AIR\""
+        );
         assert_eq!("ALL".parse::<StatusFilter>().unwrap(), StatusFilter::All);
-        assert_eq!("ONAIR".parse::<StatusFilter>().unwrap(), StatusFilter::OnAir);
+        assert_eq!(
+            "ONAIR".parse::<StatusFilter>().unwrap(),
+            StatusFilter::OnAir
+        );
         assert_eq!("limited".parse::<Scope>().unwrap(), Scope::Limited);
         assert!(serde_json::from_str::<Scope>("\"SECRET\"").is_err());
     }
@@ -526,7 +562,9 @@ mod tests {
     fn user_name_falls_back_to_user_id() {
         let u: User = serde_json::from_value(json!({"userId": 77})).unwrap();
         assert_eq!(u.user_name, "77");
-        let u: User = serde_json::from_value(json!({"userId": "a", "userName": "", "profileThumbnail": ""})).unwrap();
+        let u: User =
+            serde_json::from_value(json!({"userId": "a", "userName": "", "profileThumbnail": ""}))
+                .unwrap();
         assert_eq!(u.user_name, "a");
         assert_eq!(u.profile_thumbnail, None);
     }
@@ -561,7 +599,8 @@ mod tests {
         assert_eq!(page.messages[0].author_id, "3");
         assert!(page.messages[0].is_live_manager);
         assert!(!page.messages[0].is_live_owner);
-        let empty: ChatPage = serde_json::from_value(json!({"liveId": "L1", "nextPageToken": null})).unwrap();
+        let empty: ChatPage =
+            serde_json::from_value(json!({"liveId": "L1", "nextPageToken": null})).unwrap();
         assert!(empty.messages.is_empty());
         let out = serde_json::to_value(&empty).unwrap();
         assert_eq!(out["messages"], json!([]));
@@ -569,17 +608,22 @@ mod tests {
 
     #[test]
     fn chat_list_request_max() {
-        let r: ChatListRequest = serde_json::from_value(json!({"maxResults": 0, "pageToken": null})).unwrap();
+        let r: ChatListRequest =
+            serde_json::from_value(json!({"maxResults": 0, "pageToken": null})).unwrap();
         assert_eq!(r.effective_max(), 100);
         let r: ChatListRequest = serde_json::from_value(json!({"maxResults": "250"})).unwrap();
         assert_eq!(r.effective_max(), 100);
-        let r: ChatListRequest = serde_json::from_value(json!({"maxResults": 20, "pageToken": ""})).unwrap();
+        let r: ChatListRequest =
+            serde_json::from_value(json!({"maxResults": 20, "pageToken": ""})).unwrap();
         assert_eq!((r.effective_max(), r.page_token), (20, None));
     }
 
     #[test]
     fn create_live_and_ban_time() {
-        let c: CreateLive = serde_json::from_value(json!({"title": "t", "reservedAt": "2026-11-21T17:11:44+09:00", "scope": "PRIVATE"})).unwrap();
+        let c: CreateLive = serde_json::from_value(
+            json!({"title": "t", "reservedAt": "2026-11-21T17:11:44+09:00", "scope": "PRIVATE"}),
+        )
+        .unwrap();
         assert_eq!(c.scope, Scope::Private);
         let c: CreateLive = serde_json::from_value(json!({"title": "t"})).unwrap();
         assert_eq!((c.scope, c.reserved_at), (Scope::Public, None));

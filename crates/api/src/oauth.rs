@@ -21,7 +21,11 @@ pub struct TokenResponse {
     #[serde(default = "bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
-    #[serde(default, deserialize_with = "lenient::opt_count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires_in: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
@@ -46,6 +50,7 @@ pub enum OAuthErrorCode {
     InvalidScope,
     UnsupportedTokenType,
     AccessDenied,
+    UnsupportedResponseType,
     ServerError,
 }
 
@@ -61,6 +66,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::InvalidScope => "invalid_scope",
             OAuthErrorCode::UnsupportedTokenType => "unsupported_token_type",
             OAuthErrorCode::AccessDenied => "access_denied",
+            OAuthErrorCode::UnsupportedResponseType => "unsupported_response_type",
             OAuthErrorCode::ServerError => "server_error",
         }
     }
@@ -84,7 +90,10 @@ pub struct OAuthError {
 impl OAuthError {
     /// An error with a description for the developer.
     pub fn new(error: OAuthErrorCode, description: impl Into<String>) -> Self {
-        Self { error, error_description: Some(description.into()) }
+        Self {
+            error,
+            error_description: Some(description.into()),
+        }
     }
 }
 

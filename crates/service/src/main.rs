@@ -1,1 +1,184 @@
-fn main() {}
+//! `onair-service`: the reference service as a standalone program.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use onair_service::{Config, Service, Simulation, Storage, Tls};
+
+const USAGE: &str = "\
+onair-service: reference implementation of the PRISM service API
+
+USAGE:
+    onair-service [OPTIONS]
+
+OPTIONS:
+    --data-dir DIR       where the database and certificate live
+                         (default: the platform data dir, onair-service/)
+    --memory             keep nothing on disk (a fresh service every start)
+    --listen ADDR        address to listen on (default 127.0.0.1:8443)
+    --seed-demo          create the demo users, channels, lives and clients
+    --simulate RATE      simulated audience chatting RATE messages/s per live
+    --sim-seed N         seed of the simulated audience (default 7)
+    --cert FILE --key FILE
+                         PEM certificate and key (default: self-signed,
+                         generated on first start, kept in the data dir)
+    --insecure-http      plain HTTP instead of TLS (local tests only)
+    --public-url URL     base URL clients use, if not https://ADDR
+    --rtmp-url URL       ingest URL stream keys are appended to
+    --access-ttl SECS    access token lifetime (default 3600)
+    -h, --help           this text
+
+ENVIRONMENT:
+    ONAIR_ADMIN_TOKEN    token of the /admin routes (default: random, printed)
+    RUST_LOG             log filter (default: info)
+";
+
+fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
+    let mut data_dir: Option<PathBuf> = None;
+    let mut memory = false;
+    let mut listen: SocketAddr = "127.0.0.1:8443".parse().map_err(|e| format!("{e}"))?;
+    let mut cfg = Config::new(Storage::Memory);
+    let (mut cert, mut key, mut insecure) = (None, None, false);
+    let mut sim: Option<Simulation> = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
+            "--memory" => memory = true,
+            "--listen" => {
+                listen = value("--listen")?
+                    .parse()
+                    .map_err(|e| format!("--listen: {e}"))?
+            }
+            "--seed-demo" => cfg.seed_demo = true,
+            "--simulate" => {
+                let rate: f64 = value("--simulate")?
+                    .parse()
+                    .map_err(|e| format!("--simulate: {e}"))?;
+                if !(0.0..=10_000.0).contains(&rate) {
+                    return Err(
+                        "--simulate: the rate must be 0 to 10000 messages per second".into(),
+                    );
+                }
+                sim.get_or_insert_with(Simulation::default).chat_rate = rate;
+            }
+            "--sim-seed" => {
+                sim.get_or_insert_with(Simulation::default).seed = value("--sim-seed")?
+                    .parse()
+                    .map_err(|e| format!("--sim-seed: {e}"))?;
+            }
+            "--cert" => cert = Some(PathBuf::from(value("--cert")?)),
+            "--key" => key = Some(PathBuf::from(value("--key")?)),
+            "--insecure-http" => insecure = true,
+            "--public-url" => cfg.public_url = Some(value("--public-url")?),
+            "--rtmp-url" => cfg.rtmp_url = value("--rtmp-url")?,
+            "--access-ttl" => {
+                let s: u64 = value("--access-ttl")?
+                    .parse()
+                    .map_err(|e| format!("--access-ttl: {e}"))?;
+                cfg.access_ttl = Duration::from_secs(s.max(1));
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    cfg.storage = match (memory, data_dir) {
+        (true, Some(_)) => return Err("--memory and --data-dir exclude each other".into()),
+        (true, None) => Storage::Memory,
+        (false, dir) => Storage::Dir(dir.unwrap_or_else(Config::default_data_dir)),
+    };
+    cfg.tls = match (insecure, cert, key) {
+        (true, None, None) => Tls::InsecureHttp,
+        (true, _, _) => return Err("--insecure-http and --cert/--key exclude each other".into()),
+        (false, Some(cert), Some(key)) => Tls::Files { cert, key },
+        (false, None, None) => Tls::SelfSigned,
+        (false, _, _) => return Err("--cert and --key go together".into()),
+    };
+    cfg.simulate = sim;
+    cfg.admin_token = std::env::var("ONAIR_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    Ok((cfg, listen))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let (config, listen) = match parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("onair-service: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("onair-service: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(listen);
+    let storage = config.storage.clone();
+    let service = match Service::open(config, addr).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("onair-service: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // What clients and operators need, one `key=value` per line on stdout.
+    println!("base_url={}", service.base_url());
+    println!("admin_token={}", service.admin_token());
+    if let Some(fp) = service.fingerprint() {
+        println!("fingerprint_sha256={fp}");
+    }
+    if let Storage::Dir(dir) = &storage {
+        println!("data_dir={}", dir.display());
+    }
+    println!("ready");
+    tracing::info!(base_url = service.base_url(), "onair-service listening");
+    if let Err(e) = service.run(listener, shutdown_signal()).await {
+        eprintln!("onair-service: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

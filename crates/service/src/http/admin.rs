@@ -1,0 +1,163 @@
+//! Operator routes under `/admin` ([`crate::domain::admin`]): answered only
+//! to loopback peers that show the admin token printed at start; to anyone
+//! else they do not exist (404).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use onair_api::OptionalApi;
+use serde::Deserialize;
+
+use super::extract::{ApiJson, ApiPath};
+use super::respond::{empty, ApiResponse};
+use crate::auth::{register_client, NewClient};
+use crate::crypto::ct_eq;
+use crate::domain::admin::{self, NewChannel};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Guards every admin route: loopback peer, then the admin bearer token.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let loopback = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(addr)| addr.ip().is_loopback());
+    if !loopback {
+        return ApiError::not_found("resource").into_response();
+    }
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !ct_eq(token.trim(), &state.admin_token) {
+        return ApiError::unauthorized("admin token required").into_response();
+    }
+    next.run(req).await
+}
+
+pub async fn end_live(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResponse<()> {
+    empty(admin::force_end(&s, &id, "ended by the service's operators").await)
+}
+
+pub async fn disable_channel(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResponse<()> {
+    empty(admin::set_channel_enabled(&s, &id, false).await)
+}
+
+pub async fn enable_channel(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResponse<()> {
+    empty(admin::set_channel_enabled(&s, &id, true).await)
+}
+
+pub async fn ban_streamer(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResponse<()> {
+    empty(admin::set_streamer_banned(&s, &id, true).await)
+}
+
+pub async fn unban_streamer(
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResponse<()> {
+    empty(admin::set_streamer_banned(&s, &id, false).await)
+}
+
+/// Body of `POST /admin/user`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewUserBody {
+    user_id: String,
+    user_name: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn create_user(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> ApiResponse<()> {
+    let name = b.user_name.clone().unwrap_or_else(|| b.user_id.clone());
+    empty(
+        admin::create_user(&s, &b.user_id, &name, b.password.as_deref())
+            .await
+            .map(drop),
+    )
+}
+
+/// Body of `POST /admin/channel`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewChannelBody {
+    channel_id: String,
+    owner_id: String,
+    channel_name: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub async fn create_channel(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<NewChannelBody>,
+) -> ApiResponse<()> {
+    empty(
+        admin::create_channel(
+            &s,
+            NewChannel {
+                id: &b.channel_id,
+                owner_id: &b.owner_id,
+                name: &b.channel_name,
+                enabled: b.enabled,
+                ..NewChannel::default()
+            },
+        )
+        .await,
+    )
+}
+
+/// Body of `POST /admin/client`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewClientBody {
+    client_id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    secret: Option<String>,
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    optional_apis: Vec<OptionalApi>,
+}
+
+pub async fn create_client(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<NewClientBody>,
+) -> ApiResponse<()> {
+    let uris: Vec<&str> = b.redirect_uris.iter().map(String::as_str).collect();
+    empty(
+        register_client(
+            &s,
+            NewClient {
+                id: &b.client_id,
+                name: b.name.as_deref().unwrap_or(&b.client_id),
+                secret: b.secret.as_deref(),
+                redirect_uris: &uris,
+                optional_apis: &b.optional_apis,
+            },
+        )
+        .await,
+    )
+}

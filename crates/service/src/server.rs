@@ -1,0 +1,225 @@
+//! Serving: [`Service::open`] prepares everything (database, TLS, demo
+//! data) and [`Service::run`] accepts connections until `shutdown`
+//! resolves, then drains them. Binding and the shutdown signal are the
+//! caller's (mini-redis style), so tests bind `127.0.0.1:0` and the desktop
+//! app embeds the service.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::StartError;
+use crate::state::{AppState, Inner, TokenCache};
+use crate::tls::{self, TlsMaterial};
+use crate::{crypto, domain, sim};
+
+/// A prepared service instance.
+#[derive(Debug)]
+pub struct Service {
+    state: AppState,
+    tls: Option<TlsMaterial>,
+    simulation: Option<crate::config::Simulation>,
+}
+
+impl Service {
+    /// Opens the database (migrating it), loads or creates the certificate,
+    /// and seeds demo data if asked. `addr` is where the service will
+    /// listen; it names the service in links and as OAuth issuer unless the
+    /// config gives a public URL.
+    pub async fn open(config: Config, addr: SocketAddr) -> Result<Self, StartError> {
+        let tls = tls::load(&config.tls, &config.storage)?;
+        let db = Db::open(&config.storage).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let state = AppState(Arc::new(Inner {
+            db,
+            clock: config.clock.clone(),
+            base_url,
+            rtmp_url: config.rtmp_url.trim_end_matches('/').to_owned(),
+            access_ttl: config.access_ttl,
+            refresh_ttl: config.refresh_ttl,
+            code_ttl: config.code_ttl,
+            admin_token: config
+                .admin_token
+                .clone()
+                .unwrap_or_else(|| crypto::random_token(24)),
+            tokens: TokenCache::default(),
+        }));
+        if config.seed_demo {
+            domain::admin::seed_demo(&state)
+                .await
+                .map_err(|e| StartError::Other(format!("seeding demo data: {e}")))?;
+        }
+        Ok(Self {
+            state,
+            tls,
+            simulation: config.simulate,
+        })
+    }
+
+    /// The shared state (operator actions and tests call the domain with it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The router, for `oneshot` tests.
+    pub fn router(&self) -> Router {
+        crate::http::app(self.state.clone())
+    }
+
+    /// Base URL clients use (`https://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// Bearer token of the `/admin` routes.
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    /// SHA-256 fingerprint of the certificate (`AB:CD:...`), to pin.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.fingerprint.as_str())
+    }
+
+    /// The certificate, PEM, to trust.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.cert_pem.as_str())
+    }
+
+    /// Serves until `shutdown` resolves; then stops accepting, gives open
+    /// connections up to 5 s to finish, stops the simulated audience and
+    /// closes the database.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
+        let sim = self
+            .simulation
+            .map(|s| tokio::spawn(sim::run(self.state.clone(), s)));
+        let router = self.router();
+        let acceptor = self
+            .tls
+            .as_ref()
+            .map(|t| tokio_rustls::TlsAcceptor::from(t.server.clone()));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(10));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Out of descriptors and the like: wait, then go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = tcp.set_nodelay(true);
+            let svc = router.clone().map_request(
+                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                },
+            );
+            let svc = TowerToHyperService::new(svc);
+            let builder = builder.clone();
+            let acceptor = acceptor.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                let result = match acceptor {
+                    Some(acceptor) => {
+                        match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+                            .await
+                        {
+                            Ok(Ok(stream)) => {
+                                watcher
+                                    .watch(
+                                        builder
+                                            .serve_connection_with_upgrades(
+                                                TokioIo::new(stream),
+                                                svc,
+                                            )
+                                            .into_owned(),
+                                    )
+                                    .await
+                            }
+                            Ok(Err(e)) => {
+                                return tracing::debug!(%peer, error = %e, "TLS handshake failed")
+                            }
+                            Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                        }
+                    }
+                    None => {
+                        watcher
+                            .watch(
+                                builder
+                                    .serve_connection_with_upgrades(TokioIo::new(tcp), svc)
+                                    .into_owned(),
+                            )
+                            .await
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+            });
+        }
+        drop(listener);
+        if let Some(sim) = sim {
+            sim.abort();
+        }
+        if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after 5 s; closing anyway");
+        }
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Opens and runs a service on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), StartError> {
+    let addr = listener.local_addr().map_err(|source| StartError::Io {
+        path: "listener".into(),
+        source,
+    })?;
+    let service = Service::open(config, addr).await?;
+    service
+        .run(listener, shutdown)
+        .await
+        .map_err(|source| StartError::Io {
+            path: "listener".into(),
+            source,
+        })
+}

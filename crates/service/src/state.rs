@@ -1,0 +1,101 @@
+//! What every handler shares: the database, the clock, settings, and the
+//! cache of valid access tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use onair_api::OptionalApi;
+
+use crate::clock::{Clock, Millis};
+use crate::db::Db;
+
+/// Shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The fields behind [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    /// Base URL as clients see it: the OAuth issuer and the root of links.
+    pub base_url: String,
+    pub rtmp_url: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub code_ttl: Duration,
+    /// Bearer token of the operator routes.
+    pub admin_token: String,
+    /// Access tokens seen valid, by hash, so the hot path (a live polled
+    /// every 5 s by thousands of clients) costs one query, not two.
+    pub tokens: TokenCache,
+}
+
+impl Inner {
+    /// Now, by the service's clock.
+    pub fn now(&self) -> Millis {
+        self.clock.now_ms()
+    }
+}
+
+/// Who is calling: the result of checking an access token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub client_id: String,
+    pub login_id: String,
+    /// Optional APIs switched on for the client, usable ones only.
+    pub apis: Arc<[OptionalApi]>,
+    pub expires_at: Millis,
+}
+
+impl Caller {
+    /// 404 NOT_SUPPORTED unless `api` is switched on for the calling client.
+    pub fn require(&self, api: OptionalApi) -> crate::error::ApiResult<()> {
+        if self.apis.contains(&api) {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::not_supported(api))
+        }
+    }
+}
+
+/// Valid access tokens by hash. Any revocation clears it all: revocations
+/// are rare, and a cleared cache only costs a query per token.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    map: RwLock<HashMap<String, Caller>>,
+}
+
+impl TokenCache {
+    /// Entries beyond this clear the cache instead of growing it.
+    const MAX: usize = 100_000;
+
+    /// The caller of a cached, unexpired token.
+    pub fn get(&self, hash: &str, now: Millis) -> Option<Caller> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(hash).filter(|c| c.expires_at > now).cloned()
+    }
+
+    /// Remembers a valid token.
+    pub fn insert(&self, hash: String, caller: Caller) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(hash, caller);
+    }
+
+    /// Forgets everything (after any revocation).
+    pub fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
