@@ -1,0 +1,326 @@
+//! Shared helpers of the service tests: a real service on 127.0.0.1:0 over
+//! real TLS, an HTTPS client that trusts only its certificate, and a
+//! scripted browser for the login page.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use onair_service::{AppState, Config, ManualClock, Service, Storage};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+
+/// A running service.
+pub struct TestService {
+    pub base: String,
+    pub admin_token: String,
+    pub cert_pem: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// A fresh temporary directory, removed by the caller.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("onair-test-{tag}-{}", onair_service::crypto::random_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl TestService {
+    /// In memory, demo data, a manual clock.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`start`], with the config adjusted first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let clock = ManualClock::new();
+        let mut config = Config::for_tests();
+        config.clock = clock.clone();
+        adjust(&mut config);
+        Self::launch(config, clock).await
+    }
+
+    /// On a data directory.
+    pub async fn start_in(dir: &std::path::Path) -> Self {
+        Self::start_with(|c| c.storage = Storage::Dir(dir.to_owned())).await
+    }
+
+    async fn launch(config: Config, clock: Arc<ManualClock>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let service = Service::open(config, listener.local_addr().unwrap()).await.unwrap();
+        let cert_pem = service.cert_pem().unwrap().to_owned();
+        let http = client_for(&cert_pem);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let base = service.base_url().to_owned();
+        let admin_token = service.admin_token().to_owned();
+        let state = service.state().clone();
+        let task = tokio::spawn(service.run(listener, async {
+            let _ = stopped.await;
+        }));
+        Self { base, admin_token, cert_pem, http, state, clock, stop: Some(stop), task: Some(task) }
+    }
+
+    /// Stops the service and waits until it has closed its database.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A service API call with an access token; returns status and JSON.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.header("x-prism-access-token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(token), body).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// An operator call.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(&self.admin_token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Logs `user` (password = user name) in through the public client.
+    pub async fn login(&self, user: &str) -> Tokens {
+        let flow = AuthFlow::public();
+        let code = flow.authorize(self, user, user).await.expect("login redirects with a code");
+        flow.exchange(self, &code).await.expect("code exchange succeeds")
+    }
+
+    /// A user with a channel of their own (operator routes).
+    pub async fn user_with_channel(&self, user: &str, channel: &str) -> Tokens {
+        let (s, _) = self.admin(Method::POST, "/admin/user", Some(json!({"userId": user, "password": user}))).await;
+        assert_eq!(s, 200);
+        let (s, _) = self
+            .admin(Method::POST, "/admin/channel", Some(json!({"channelId": channel, "ownerId": user, "channelName": channel})))
+            .await;
+        assert_eq!(s, 200);
+        self.login(user).await
+    }
+
+    /// Creates a live in a channel; returns its id.
+    pub async fn create_live(&self, token: &str, channel: &str, title: &str) -> String {
+        let (s, v) = self.post(&format!("/prism/v1/service/channel/{channel}/live"), token, json!({"title": title})).await;
+        assert_eq!(s, 200, "{v}");
+        v["data"]["live"]["liveId"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// An HTTPS client that trusts only the service's certificate and does
+/// not follow redirects (the tests read them).
+pub fn client_for(cert_pem: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Access and refresh token of a login.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Tokens {
+    fn from_json(v: &Value) -> Self {
+        Self {
+            access: v["access_token"].as_str().unwrap().to_owned(),
+            refresh: v["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// One authorization code flow, as a scripted browser and client.
+#[derive(Debug, Clone)]
+pub struct AuthFlow {
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+    pub state: String,
+    pub verifier: Option<String>,
+}
+
+impl AuthFlow {
+    /// The public desktop client with PKCE.
+    pub fn public() -> Self {
+        Self {
+            client_id: "onair-desktop".into(),
+            secret: None,
+            redirect_uri: "http://127.0.0.1:53682/callback".into(),
+            state: onair_service::crypto::random_token(16),
+            verifier: Some(onair_service::crypto::random_token(32)),
+        }
+    }
+
+    /// The confidential demo client, no PKCE.
+    pub fn confidential() -> Self {
+        Self { client_id: "onair-demo".into(), secret: Some("onair-demo-secret".into()), verifier: None, ..Self::public() }
+    }
+
+    pub fn authorize_url(&self, svc: &TestService) -> String {
+        format!("{}?{}", svc.url("/oauth/authorize"), self.authorize_url_query())
+    }
+
+    /// The query string of the authorization request (RFC 6749 §4.1.1).
+    pub fn authorize_url_query(&self) -> String {
+        let mut pairs = vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", self.client_id.clone()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("state", self.state.clone()),
+        ];
+        if let Some(v) = &self.verifier {
+            pairs.push(("code_challenge", URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))));
+            pairs.push(("code_challenge_method", "S256".into()));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap()
+    }
+
+    /// Opens the login page, fills it in and submits it. `Ok(code)` when
+    /// the service redirects with a code (and the unchanged state);
+    /// `Err((status, body or Location))` otherwise.
+    pub async fn authorize(&self, svc: &TestService, user: &str, password: &str) -> Result<String, (StatusCode, String)> {
+        self.submit(svc, user, password, "login").await
+    }
+
+    pub async fn submit(&self, svc: &TestService, user: &str, password: &str, action: &str) -> Result<String, (StatusCode, String)> {
+        let page = svc.http.get(self.authorize_url(svc)).send().await.unwrap();
+        let status = page.status();
+        if let Some(loc) = page.headers().get("location") {
+            return Err((status, loc.to_str().unwrap().to_owned()));
+        }
+        let html = page.text().await.unwrap();
+        if status != 200 {
+            return Err((status, html));
+        }
+        let mut form = hidden_inputs(&html);
+        form.push(("username".into(), user.into()));
+        form.push(("password".into(), password.into()));
+        form.push(("action".into(), action.into()));
+        let resp = svc
+            .http
+            .post(svc.url("/oauth/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let Some(loc) = resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned()) else {
+            return Err((status, resp.text().await.unwrap()));
+        };
+        let url = url::Url::parse(&loc).unwrap();
+        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+        match q.get("code") {
+            Some(code) if status == 302 => {
+                assert_eq!(q.get("state"), Some(&self.state), "state comes back unchanged");
+                assert_eq!(q.get("iss"), Some(&svc.base), "RFC 9207 iss");
+                Ok(code.clone())
+            }
+            _ => Err((status, loc)),
+        }
+    }
+
+    /// `POST /oauth/token` with this flow's client authentication.
+    pub async fn token_request(&self, svc: &TestService, mut form: Vec<(&str, String)>) -> (StatusCode, Value) {
+        let mut req = svc.http.post(svc.url("/oauth/token")).header("content-type", "application/x-www-form-urlencoded");
+        match &self.secret {
+            Some(s) => req = req.basic_auth(&self.client_id, Some(s)),
+            None => form.push(("client_id", self.client_id.clone())),
+        }
+        let resp = req.body(serde_urlencoded::to_string(&form).unwrap()).send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn exchange_raw(&self, svc: &TestService, code: &str) -> (StatusCode, Value) {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("redirect_uri", self.redirect_uri.clone()),
+        ];
+        if let Some(v) = &self.verifier {
+            form.push(("code_verifier", v.clone()));
+        }
+        self.token_request(svc, form).await
+    }
+
+    pub async fn exchange(&self, svc: &TestService, code: &str) -> Result<Tokens, Value> {
+        match self.exchange_raw(svc, code).await {
+            (StatusCode::OK, v) => Ok(Tokens::from_json(&v)),
+            (_, v) => Err(v),
+        }
+    }
+
+    pub async fn refresh(&self, svc: &TestService, refresh: &str) -> (StatusCode, Value) {
+        self.token_request(svc, vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh.into())]).await
+    }
+}
+
+/// `name`/`value` of every `<input type="hidden">` of a page, unescaped.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|rest| {
+            let name = rest.strip_prefix("name=\"")?.split('"').next()?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), unescape(value)))
+        })
+        .collect()
+}
