@@ -13,7 +13,12 @@ use support::{AuthFlow, TestService};
 const P: &str = "/prism/v1/service";
 
 async fn say(svc: &TestService, live: &str, t: &support::Tokens, m: &str) -> (StatusCode, Value) {
-    svc.put(&format!("{live}/chat"), &t.access, Some(json!({"message": m}))).await
+    svc.put(
+        &format!("{live}/chat"),
+        &t.access,
+        Some(json!({"message": m})),
+    )
+    .await
 }
 
 fn error_name(v: &Value) -> &str {
@@ -33,7 +38,13 @@ async fn login_flow_from_authorize_to_api() {
     assert_eq!(v["data"]["user"]["userId"], "streamer");
     assert_eq!(v["data"]["user"]["userName"], "Streamer Kim");
     // Bearer works as well as x-prism-access-token.
-    let r = svc.http.get(svc.url(&format!("{P}/channel/list"))).bearer_auth(&t.access).send().await.unwrap();
+    let r = svc
+        .http
+        .get(svc.url(&format!("{P}/channel/list")))
+        .bearer_auth(&t.access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["data"]["channels"].as_array().unwrap().len(), 2);
@@ -45,7 +56,10 @@ async fn login_page_wrong_password_and_cancel() {
     let flow = AuthFlow::public();
     let (status, body) = flow.authorize(&svc, "streamer", "wrong").await.unwrap_err();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(body.contains("Wrong user name or password"), "the form again, with an error");
+    assert!(
+        body.contains("Wrong user name or password"),
+        "the form again, with an error"
+    );
     assert!(body.contains("name=\"password\""));
     let (_, body) = flow.authorize(&svc, "nobody", "nobody").await.unwrap_err();
     assert!(body.contains("Wrong user name or password"));
@@ -62,21 +76,45 @@ async fn login_page_wrong_password_and_cancel() {
 async fn authorize_refuses_bad_requests() {
     let svc = TestService::start().await;
     // Unregistered redirect: a page, never a redirect (RFC 6749 §4.1.2.1).
-    let flow = AuthFlow { redirect_uri: "http://evil.example/callback".into(), ..AuthFlow::public() };
-    let (status, body) = flow.authorize(&svc, "streamer", "streamer").await.unwrap_err();
+    let flow = AuthFlow {
+        redirect_uri: "http://evil.example/callback".into(),
+        ..AuthFlow::public()
+    };
+    let (status, body) = flow
+        .authorize(&svc, "streamer", "streamer")
+        .await
+        .unwrap_err();
     assert_eq!(status, 400);
     assert!(body.contains("not registered"));
     // Unknown client: a page.
-    let flow = AuthFlow { client_id: "nope".into(), ..AuthFlow::public() };
-    assert_eq!(flow.authorize(&svc, "streamer", "streamer").await.unwrap_err().0, 400);
+    let flow = AuthFlow {
+        client_id: "nope".into(),
+        ..AuthFlow::public()
+    };
+    assert_eq!(
+        flow.authorize(&svc, "streamer", "streamer")
+            .await
+            .unwrap_err()
+            .0,
+        400
+    );
     // Public client without PKCE: redirected with invalid_request.
-    let flow = AuthFlow { verifier: None, ..AuthFlow::public() };
-    let (status, loc) = flow.authorize(&svc, "streamer", "streamer").await.unwrap_err();
+    let flow = AuthFlow {
+        verifier: None,
+        ..AuthFlow::public()
+    };
+    let (status, loc) = flow
+        .authorize(&svc, "streamer", "streamer")
+        .await
+        .unwrap_err();
     assert_eq!(status, StatusCode::FOUND);
     assert!(loc.contains("error=invalid_request"), "{loc}");
     // Loopback redirect on any port, IPv6 too (RFC 8252 §7.3).
     for uri in ["http://127.0.0.1:1/callback", "http://[::1]:65000/callback"] {
-        let flow = AuthFlow { redirect_uri: uri.into(), ..AuthFlow::public() };
+        let flow = AuthFlow {
+            redirect_uri: uri.into(),
+            ..AuthFlow::public()
+        };
         let code = flow.authorize(&svc, "viewer", "viewer").await.unwrap();
         flow.exchange(&svc, &code).await.unwrap();
     }
@@ -92,38 +130,79 @@ async fn code_attacks_are_refused() {
     let tokens = flow.exchange(&svc, &code).await.unwrap();
     assert_eq!(svc.get(&format!("{P}/user"), &tokens.access).await.0, 200);
     let (s, v) = flow.exchange_raw(&svc, &code).await;
-    assert_eq!((s.as_u16(), v["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (s.as_u16(), v["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert_eq!(svc.get(&format!("{P}/user"), &tokens.access).await.0, 401);
     assert_eq!(flow.refresh(&svc, &tokens.refresh).await.0, 400);
 
     // Wrong verifier, no verifier, another client, wrong redirect.
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
-    let wrong = AuthFlow { verifier: Some(onair_service::crypto::random_token(32)), ..flow.clone() };
-    assert_eq!(wrong.exchange_raw(&svc, &code).await.1["error"], "invalid_grant");
+    let wrong = AuthFlow {
+        verifier: Some(onair_service::crypto::random_token(32)),
+        ..flow.clone()
+    };
+    assert_eq!(
+        wrong.exchange_raw(&svc, &code).await.1["error"],
+        "invalid_grant"
+    );
     // ... and the code is spent by that attempt.
-    assert_eq!(flow.exchange_raw(&svc, &code).await.1["error"], "invalid_grant");
+    assert_eq!(
+        flow.exchange_raw(&svc, &code).await.1["error"],
+        "invalid_grant"
+    );
 
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
-    let none = AuthFlow { verifier: None, ..flow.clone() };
-    assert_eq!(none.exchange_raw(&svc, &code).await.1["error"], "invalid_grant");
+    let none = AuthFlow {
+        verifier: None,
+        ..flow.clone()
+    };
+    assert_eq!(
+        none.exchange_raw(&svc, &code).await.1["error"],
+        "invalid_grant"
+    );
 
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
-    let other = AuthFlow { verifier: flow.verifier.clone(), ..AuthFlow::confidential() };
-    assert_eq!(other.exchange_raw(&svc, &code).await.1["error"], "invalid_grant");
+    let other = AuthFlow {
+        verifier: flow.verifier.clone(),
+        ..AuthFlow::confidential()
+    };
+    assert_eq!(
+        other.exchange_raw(&svc, &code).await.1["error"],
+        "invalid_grant"
+    );
 
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
-    let moved = AuthFlow { redirect_uri: "http://127.0.0.1:9/callback".into(), ..flow.clone() };
-    assert_eq!(moved.exchange_raw(&svc, &code).await.1["error"], "invalid_grant");
+    let moved = AuthFlow {
+        redirect_uri: "http://127.0.0.1:9/callback".into(),
+        ..flow.clone()
+    };
+    assert_eq!(
+        moved.exchange_raw(&svc, &code).await.1["error"],
+        "invalid_grant"
+    );
 
     // Expired: codes live 60 s.
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
     svc.clock.advance(Duration::from_secs(61));
-    assert_eq!(flow.exchange_raw(&svc, &code).await.1["error"], "invalid_grant");
+    assert_eq!(
+        flow.exchange_raw(&svc, &code).await.1["error"],
+        "invalid_grant"
+    );
 
     // Garbage.
-    assert_eq!(flow.exchange_raw(&svc, "not-a-code").await.1["error"], "invalid_grant");
-    let (s, v) = flow.token_request(&svc, vec![("grant_type", "password".into())]).await;
-    assert_eq!((s.as_u16(), v["error"].as_str()), (400, Some("unsupported_grant_type")));
+    assert_eq!(
+        flow.exchange_raw(&svc, "not-a-code").await.1["error"],
+        "invalid_grant"
+    );
+    let (s, v) = flow
+        .token_request(&svc, vec![("grant_type", "password".into())])
+        .await;
+    assert_eq!(
+        (s.as_u16(), v["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
     let (_, v) = flow.token_request(&svc, vec![]).await;
     assert_eq!(v["error"], "invalid_request");
 }
@@ -137,12 +216,18 @@ async fn refresh_rotates_and_reuse_revokes_the_login() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["token_type"], "bearer");
     assert_eq!(v["expires_in"], 3600);
-    let second = (v["access_token"].as_str().unwrap().to_owned(), v["refresh_token"].as_str().unwrap().to_owned());
+    let second = (
+        v["access_token"].as_str().unwrap().to_owned(),
+        v["refresh_token"].as_str().unwrap().to_owned(),
+    );
     assert_ne!(second.1, first.refresh, "refresh tokens rotate");
     assert_eq!(svc.get(&format!("{P}/user"), &second.0).await.0, 200);
     // The spent one comes back: the whole login is revoked.
     let (s, v) = flow.refresh(&svc, &first.refresh).await;
-    assert_eq!((s.as_u16(), v["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (s.as_u16(), v["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert_eq!(svc.get(&format!("{P}/user"), &second.0).await.0, 401);
     assert_eq!(flow.refresh(&svc, &second.1).await.0, 400);
 }
@@ -153,11 +238,26 @@ async fn access_tokens_expire() {
     let t = svc.login("viewer").await;
     assert_eq!(svc.get(&format!("{P}/user"), &t.access).await.0, 200);
     svc.clock.advance(Duration::from_secs(6));
-    let r = svc.http.get(svc.url(&format!("{P}/user"))).header("x-prism-access-token", &t.access).send().await.unwrap();
+    let r = svc
+        .http
+        .get(svc.url(&format!("{P}/user")))
+        .header("x-prism-access-token", &t.access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers().get("www-authenticate").unwrap().to_str().unwrap().starts_with("Bearer"));
+    assert!(r
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
     let v: Value = r.json().await.unwrap();
-    assert_eq!((v["success"].as_bool(), error_name(&v)), (Some(false), "UNAUTHORIZED"));
+    assert_eq!(
+        (v["success"].as_bool(), error_name(&v)),
+        (Some(false), "UNAUTHORIZED")
+    );
     // The refresh token still works.
     assert_eq!(AuthFlow::public().refresh(&svc, &t.refresh).await.0, 200);
 }
@@ -169,7 +269,11 @@ async fn prism_token_form_and_confidential_client() {
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
     let prism = |q: Vec<(&str, String)>, secret: &str| {
         svc.http
-            .get(format!("{}?{}", svc.url(&format!("{P}/oauth2/token")), serde_urlencoded::to_string(&q).unwrap()))
+            .get(format!(
+                "{}?{}",
+                svc.url(&format!("{P}/oauth2/token")),
+                serde_urlencoded::to_string(&q).unwrap()
+            ))
             .header("x-prism-client-id", "onair-demo")
             .header("x-prism-client-secret", secret)
             .send()
@@ -187,16 +291,33 @@ async fn prism_token_form_and_confidential_client() {
     let r = prism(q, "onair-demo-secret").await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
-    let mut refresh = r.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
+    let mut refresh = r.json::<Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The refresh token under each of its three names.
     for name in ["refresh_token", "token", "_token"] {
-        let r = prism(vec![("grant_type", "refresh_token".into()), (name, refresh.clone())], "onair-demo-secret").await.unwrap();
+        let r = prism(
+            vec![
+                ("grant_type", "refresh_token".into()),
+                (name, refresh.clone()),
+            ],
+            "onair-demo-secret",
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status(), 200, "{name}");
-        refresh = r.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
+        refresh = r.json::<Value>().await.unwrap()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     }
     // RFC form with HTTP Basic, and with a wrong secret.
     assert_eq!(flow.refresh(&svc, &refresh).await.0, 200);
-    let bad = AuthFlow { secret: Some("nope".into()), ..flow.clone() };
+    let bad = AuthFlow {
+        secret: Some("nope".into()),
+        ..flow.clone()
+    };
     assert_eq!(bad.refresh(&svc, "whatever").await.0, 401);
 }
 
@@ -208,13 +329,28 @@ async fn revoke_and_metadata() {
         svc.http
             .post(svc.url("/oauth/revoke"))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string([("token", token), ("client_id", "onair-desktop")]).unwrap())
+            .body(
+                serde_urlencoded::to_string([("token", token), ("client_id", "onair-desktop")])
+                    .unwrap(),
+            )
             .send()
     };
     assert_eq!(revoke("unknown-token").await.unwrap().status(), 200);
     assert_eq!(revoke(&t.refresh).await.unwrap().status(), 200);
-    assert_eq!(svc.get(&format!("{P}/user"), &t.access).await.0, 401, "revoking the refresh token ends the login");
-    let v: Value = svc.http.get(svc.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        svc.get(&format!("{P}/user"), &t.access).await.0,
+        401,
+        "revoking the refresh token ends the login"
+    );
+    let v: Value = svc
+        .http
+        .get(svc.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["issuer"], svc.base);
     assert_eq!(v["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(v["token_endpoint"], svc.url("/oauth/token"));
@@ -227,29 +363,73 @@ async fn revoke_and_metadata() {
 async fn options_and_head_are_405_everywhere_and_unknown_is_404() {
     let svc = TestService::start().await;
     let t = svc.login("streamer").await;
-    for path in [format!("{P}/user"), format!("{P}/live/demo-onair"), "/oauth/token".into(), "/nowhere".into(), "/".into()] {
+    for path in [
+        format!("{P}/user"),
+        format!("{P}/live/demo-onair"),
+        "/oauth/token".into(),
+        "/nowhere".into(),
+        "/".into(),
+    ] {
         for m in [Method::OPTIONS, Method::HEAD] {
-            let r = svc.http.request(m.clone(), svc.url(&path)).header("x-prism-access-token", &t.access).send().await.unwrap();
+            let r = svc
+                .http
+                .request(m.clone(), svc.url(&path))
+                .header("x-prism-access-token", &t.access)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 405, "{m} {path}");
-            assert!(r.bytes().await.unwrap().is_empty(), "no content for {m} {path}");
+            assert!(
+                r.bytes().await.unwrap().is_empty(),
+                "no content for {m} {path}"
+            );
         }
     }
-    let (s, v) = svc.call(Method::PATCH, &format!("{P}/live/demo-onair"), Some(&t.access), None).await;
+    let (s, v) = svc
+        .call(
+            Method::PATCH,
+            &format!("{P}/live/demo-onair"),
+            Some(&t.access),
+            None,
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (405, "METHOD_NOT_ALLOWED"));
     let (s, v) = svc.get(&format!("{P}/nothing/here"), &t.access).await;
-    assert_eq!((s.as_u16(), error_name(&v), v["success"].as_bool()), (404, "NOT_FOUND", Some(false)));
-    for path in [format!("{P}/channel/nope"), format!("{P}/live/nope"), format!("{P}/channel/nope/lives")] {
+    assert_eq!(
+        (s.as_u16(), error_name(&v), v["success"].as_bool()),
+        (404, "NOT_FOUND", Some(false))
+    );
+    for path in [
+        format!("{P}/channel/nope"),
+        format!("{P}/live/nope"),
+        format!("{P}/channel/nope/lives"),
+    ] {
         let (s, v) = svc.get(&path, &t.access).await;
         assert_eq!((s.as_u16(), error_name(&v)), (404, "NOT_FOUND"), "{path}");
         assert_eq!(v["data"], Value::Null);
     }
-    let (s, v) = svc.call(Method::DELETE, &format!("{P}/live/demo-onair/chat/999999"), Some(&t.access), None).await;
+    let (s, v) = svc
+        .call(
+            Method::DELETE,
+            &format!("{P}/live/demo-onair/chat/999999"),
+            Some(&t.access),
+            None,
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (404, "NOT_FOUND"));
-    let (s, v) = svc.put(&format!("{P}/live/demo-onair/ban/no-such-user"), &t.access, None).await;
+    let (s, v) = svc
+        .put(
+            &format!("{P}/live/demo-onair/ban/no-such-user"),
+            &t.access,
+            None,
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (404, "NOT_FOUND"));
     // No token, bad token.
     for token in [None, Some("garbage")] {
-        let (s, v) = svc.call(Method::GET, &format!("{P}/channel/list"), token, None).await;
+        let (s, v) = svc
+            .call(Method::GET, &format!("{P}/channel/list"), token, None)
+            .await;
         assert_eq!((s.as_u16(), error_name(&v)), (401, "UNAUTHORIZED"));
     }
 }
@@ -259,9 +439,16 @@ async fn users_cannot_see_each_others_data() {
     let svc = TestService::start().await;
     let streamer = svc.login("streamer").await;
     let other = svc.user_with_channel("other", "other-main").await;
-    let live = svc.create_live(&other.access, "other-main", "Other's live").await;
+    let live = svc
+        .create_live(&other.access, "other-main", "Other's live")
+        .await;
     let (_, v) = svc.get(&format!("{P}/channel/list"), &other.access).await;
-    let ids: Vec<&str> = v["data"]["channels"].as_array().unwrap().iter().map(|c| c["channelId"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["data"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["channelId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["other-main"]);
     for (who, path) in [
         (&streamer, format!("{P}/channel/other-main")),
@@ -276,9 +463,21 @@ async fn users_cannot_see_each_others_data() {
         assert_eq!((s.as_u16(), error_name(&v)), (404, "NOT_FOUND"), "{path}");
     }
     for action in ["start", "stop", "streamkey/regenerate"] {
-        assert_eq!(svc.put(&format!("{P}/live/{live}/{action}"), &streamer.access, None).await.0, 404, "{action}");
+        assert_eq!(
+            svc.put(&format!("{P}/live/{live}/{action}"), &streamer.access, None)
+                .await
+                .0,
+            404,
+            "{action}"
+        );
     }
-    let (s, _) = svc.post(&format!("{P}/channel/other-main/live"), &streamer.access, json!({"title": "x"})).await;
+    let (s, _) = svc
+        .post(
+            &format!("{P}/channel/other-main/live"),
+            &streamer.access,
+            json!({"title": "x"}),
+        )
+        .await;
     assert_eq!(s, 404);
 }
 
@@ -292,25 +491,60 @@ async fn lists_are_sorted_by_last_modified_then_created() {
     svc.clock.advance(Duration::from_secs(1));
     let c = svc.create_live(&t.access, "sorter-main", "C").await;
     let order = |v: &Value| -> Vec<String> {
-        v["data"]["lives"].as_array().unwrap().iter().map(|l| l["liveId"].as_str().unwrap().to_owned()).collect()
+        v["data"]["lives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["liveId"].as_str().unwrap().to_owned())
+            .collect()
     };
-    let (_, v) = svc.get(&format!("{P}/channel/sorter-main/lives"), &t.access).await;
+    let (_, v) = svc
+        .get(&format!("{P}/channel/sorter-main/lives"), &t.access)
+        .await;
     assert_eq!(order(&v), [c.clone(), b.clone(), a.clone()]);
     svc.clock.advance(Duration::from_secs(1));
-    svc.put(&format!("{P}/live/{a}/start"), &t.access, None).await;
-    let (_, v) = svc.get(&format!("{P}/channel/sorter-main/lives?status=ALL"), &t.access).await;
-    assert_eq!(order(&v), [a.clone(), c.clone(), b.clone()], "a modified live moves up");
-    let (_, v) = svc.get(&format!("{P}/channel/sorter-main/lives?status=ONAIR"), &t.access).await;
-    assert_eq!(order(&v), [a.clone()]);
-    let (_, v) = svc.get(&format!("{P}/channel/sorter-main/lives?status=RESERVED"), &t.access).await;
+    svc.put(&format!("{P}/live/{a}/start"), &t.access, None)
+        .await;
+    let (_, v) = svc
+        .get(
+            &format!("{P}/channel/sorter-main/lives?status=ALL"),
+            &t.access,
+        )
+        .await;
+    assert_eq!(
+        order(&v),
+        [a.clone(), c.clone(), b.clone()],
+        "a modified live moves up"
+    );
+    let (_, v) = svc
+        .get(
+            &format!("{P}/channel/sorter-main/lives?status=ONAIR"),
+            &t.access,
+        )
+        .await;
+    assert_eq!(order(&v), std::slice::from_ref(&a));
+    let (_, v) = svc
+        .get(
+            &format!("{P}/channel/sorter-main/lives?status=RESERVED"),
+            &t.access,
+        )
+        .await;
     assert_eq!(order(&v), [c, b]);
-    let (s, v) = svc.get(&format!("{P}/channel/sorter-main/lives?status=PAUSED"), &t.access).await;
+    let (s, v) = svc
+        .get(
+            &format!("{P}/channel/sorter-main/lives?status=PAUSED"),
+            &t.access,
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (400, "INVALID_PARAMETER"));
     // Channels: the enabled main channel was modified last in the seed.
     let streamer = svc.login("streamer").await;
     svc.clock.advance(Duration::from_secs(1));
-    svc.admin(Method::PUT, "/admin/channel/streamer-archive/disable", None).await;
-    let (_, v) = svc.get(&format!("{P}/channel/list"), &streamer.access).await;
+    svc.admin(Method::PUT, "/admin/channel/streamer-archive/disable", None)
+        .await;
+    let (_, v) = svc
+        .get(&format!("{P}/channel/list"), &streamer.access)
+        .await;
     assert_eq!(v["data"]["channels"][0]["channelId"], "streamer-archive");
     assert_eq!(v["data"]["channels"][0]["channelEnabled"], false);
 }
@@ -338,46 +572,103 @@ async fn live_lifecycle_start_replace_stop_restart() {
     let id = live["liveId"].as_str().unwrap().to_owned();
 
     // Starting it force-ends the channel's other ON_AIR live.
-    let (s, v) = svc.put(&format!("{P}/live/{id}/start"), &t.access, None).await;
+    let (s, v) = svc
+        .put(&format!("{P}/live/{id}/start"), &t.access, None)
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["data"]["live"]["status"], "ON_AIR");
     let first_start = v["data"]["live"]["startAt"].as_str().unwrap().to_owned();
     let (_, v) = svc.get(&format!("{P}/live/demo-onair"), &t.access).await;
     assert_eq!(v["data"]["live"]["status"], "END");
-    let (_, v) = svc.get(&format!("{P}/live/demo-onair/sessions"), &t.access).await;
+    let (_, v) = svc
+        .get(&format!("{P}/live/demo-onair/sessions"), &t.access)
+        .await;
     assert_eq!(v["data"]["sessions"][0]["endReason"], "REPLACED");
 
     // Start again is harmless; stop; a stopped live may start again.
-    assert_eq!(svc.put(&format!("{P}/live/{id}/start"), &t.access, None).await.1["data"]["live"]["startAt"], first_start.as_str());
+    assert_eq!(
+        svc.put(&format!("{P}/live/{id}/start"), &t.access, None)
+            .await
+            .1["data"]["live"]["startAt"],
+        first_start.as_str()
+    );
     svc.clock.advance(Duration::from_secs(90));
-    let (s, v) = svc.put(&format!("{P}/live/{id}/stop"), &t.access, None).await;
-    assert_eq!((s.as_u16(), v["data"]["live"]["status"].as_str()), (200, Some("END")));
-    assert_eq!(svc.put(&format!("{P}/live/{id}/stop"), &t.access, None).await.0, 200, "stop is idempotent");
+    let (s, v) = svc
+        .put(&format!("{P}/live/{id}/stop"), &t.access, None)
+        .await;
+    assert_eq!(
+        (s.as_u16(), v["data"]["live"]["status"].as_str()),
+        (200, Some("END"))
+    );
+    assert_eq!(
+        svc.put(&format!("{P}/live/{id}/stop"), &t.access, None)
+            .await
+            .0,
+        200,
+        "stop is idempotent"
+    );
     svc.clock.advance(Duration::from_secs(10));
-    let (_, v) = svc.put(&format!("{P}/live/{id}/start"), &t.access, None).await;
+    let (_, v) = svc
+        .put(&format!("{P}/live/{id}/start"), &t.access, None)
+        .await;
     assert_eq!(v["data"]["live"]["status"], "ON_AIR");
-    assert_ne!(v["data"]["live"]["startAt"], first_start.as_str(), "a new startAt");
+    assert_ne!(
+        v["data"]["live"]["startAt"],
+        first_start.as_str(),
+        "a new startAt"
+    );
 
     // Sessions, newest first, with their timelines.
-    let (_, v) = svc.get(&format!("{P}/live/{id}/sessions?page=1&perPage=10"), &t.access).await;
+    let (_, v) = svc
+        .get(
+            &format!("{P}/live/{id}/sessions?page=1&perPage=10"),
+            &t.access,
+        )
+        .await;
     let sessions = v["data"]["sessions"].as_array().unwrap();
     assert_eq!(v["data"]["total"], 2);
     assert_eq!(sessions[0]["status"], "LIVE");
     assert_eq!(sessions[1]["status"], "ENDED");
     assert_eq!(sessions[1]["endReason"], "STOPPED");
     assert_eq!(sessions[1]["durationSec"], 90);
-    let (_, v) = svc.get(&format!("{P}/live/{id}/sessions?page=2&perPage=1"), &t.access).await;
-    assert_eq!(v["data"]["sessions"][0]["sessionId"], sessions[1]["sessionId"]);
+    let (_, v) = svc
+        .get(
+            &format!("{P}/live/{id}/sessions?page=2&perPage=1"),
+            &t.access,
+        )
+        .await;
+    assert_eq!(
+        v["data"]["sessions"][0]["sessionId"],
+        sessions[1]["sessionId"]
+    );
     let sid = sessions[1]["sessionId"].as_str().unwrap();
-    let (_, v) = svc.get(&format!("{P}/session/{sid}/events"), &t.access).await;
-    let kinds: Vec<&str> = v["data"]["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let (_, v) = svc
+        .get(&format!("{P}/session/{sid}/events"), &t.access)
+        .await;
+    let kinds: Vec<&str> = v["data"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["STOP", "START"]);
     for bad in ["page=0", "perPage=0", "perPage=101", "page=abc"] {
-        let (s, v) = svc.get(&format!("{P}/live/{id}/sessions?{bad}"), &t.access).await;
-        assert_eq!((s.as_u16(), error_name(&v)), (400, "INVALID_PARAMETER"), "{bad}");
+        let (s, v) = svc
+            .get(&format!("{P}/live/{id}/sessions?{bad}"), &t.access)
+            .await;
+        assert_eq!(
+            (s.as_u16(), error_name(&v)),
+            (400, "INVALID_PARAMETER"),
+            "{bad}"
+        );
     }
     let viewer = svc.login("viewer").await;
-    assert_eq!(svc.get(&format!("{P}/session/{sid}/events"), &viewer.access).await.0, 404);
+    assert_eq!(
+        svc.get(&format!("{P}/session/{sid}/events"), &viewer.access)
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -385,16 +676,32 @@ async fn live_conflicts() {
     let svc = TestService::start().await;
     let t = svc.login("streamer").await;
     // A disabled channel cannot start a live.
-    let (s, v) = svc.put(&format!("{P}/live/demo-archive/start"), &t.access, None).await;
+    let (s, v) = svc
+        .put(&format!("{P}/live/demo-archive/start"), &t.access, None)
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (409, "CHANNEL_DISABLED"));
     // A reserved live cannot stop.
-    let (s, v) = svc.put(&format!("{P}/live/demo-reserved/stop"), &t.access, None).await;
+    let (s, v) = svc
+        .put(&format!("{P}/live/demo-reserved/stop"), &t.access, None)
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (409, "NOT_ON_AIR"));
     // The key does not change while on air.
-    let (s, v) = svc.put(&format!("{P}/live/demo-onair/streamkey/regenerate"), &t.access, None).await;
+    let (s, v) = svc
+        .put(
+            &format!("{P}/live/demo-onair/streamkey/regenerate"),
+            &t.access,
+            None,
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (409, "STREAM_ACTIVE"));
     // Chat only while on air.
-    let (s, v) = svc.put(&format!("{P}/live/demo-reserved/chat"), &t.access, Some(json!({"message": "hi"}))).await;
+    let (s, v) = svc
+        .put(
+            &format!("{P}/live/demo-reserved/chat"),
+            &t.access,
+            Some(json!({"message": "hi"})),
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (409, "NOT_ON_AIR"));
 }
 
@@ -404,17 +711,37 @@ async fn stream_key_and_regeneration() {
     let t = svc.login("streamer").await;
     let (_, v) = svc.get(&format!("{P}/live/demo-reserved"), &t.access).await;
     let rtmp_path = v["data"]["live"]["rtmpPath"].as_str().unwrap().to_owned();
-    let (s, k) = svc.get(&format!("{P}/live/demo-reserved/streamkey"), &t.access).await;
+    let (s, k) = svc
+        .get(&format!("{P}/live/demo-reserved/streamkey"), &t.access)
+        .await;
     assert_eq!(s, 200);
-    let (url, key) = (k["data"]["rtmpUrl"].as_str().unwrap(), k["data"]["streamKey"].as_str().unwrap());
+    let (url, key) = (
+        k["data"]["rtmpUrl"].as_str().unwrap(),
+        k["data"]["streamKey"].as_str().unwrap(),
+    );
     assert_eq!(rtmp_path, format!("{url}/{key}"));
     assert!(rtmp_path.starts_with("rtmp://"));
-    assert!(key.len() >= 32 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{key}");
-    let (s, k2) = svc.put(&format!("{P}/live/demo-reserved/streamkey/regenerate"), &t.access, None).await;
+    assert!(
+        key.len() >= 32
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{key}"
+    );
+    let (s, k2) = svc
+        .put(
+            &format!("{P}/live/demo-reserved/streamkey/regenerate"),
+            &t.access,
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
     assert_ne!(k2["data"]["streamKey"], k["data"]["streamKey"]);
     let (_, v) = svc.get(&format!("{P}/live/demo-reserved"), &t.access).await;
-    assert!(v["data"]["live"]["rtmpPath"].as_str().unwrap().ends_with(k2["data"]["streamKey"].as_str().unwrap()));
+    assert!(v["data"]["live"]["rtmpPath"]
+        .as_str()
+        .unwrap()
+        .ends_with(k2["data"]["streamKey"].as_str().unwrap()));
 }
 
 #[tokio::test]
@@ -422,35 +749,74 @@ async fn operators_end_lives_disable_channels_and_ban_streamers() {
     let svc = TestService::start().await;
     let t = svc.login("streamer").await;
     // Wrong or missing admin token.
-    let r = svc.http.post(svc.url("/admin/live/demo-onair/end")).bearer_auth("wrong").send().await.unwrap();
+    let r = svc
+        .http
+        .post(svc.url("/admin/live/demo-onair/end"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let (s, _) = svc.admin(Method::POST, "/admin/live/demo-onair/end", None).await;
+    let (s, _) = svc
+        .admin(Method::POST, "/admin/live/demo-onair/end", None)
+        .await;
     assert_eq!(s, 200);
     let (_, v) = svc.get(&format!("{P}/live/demo-onair"), &t.access).await;
     assert_eq!(v["data"]["live"]["status"], "END");
-    let (_, v) = svc.get(&format!("{P}/live/demo-onair/sessions"), &t.access).await;
+    let (_, v) = svc
+        .get(&format!("{P}/live/demo-onair/sessions"), &t.access)
+        .await;
     assert_eq!(v["data"]["sessions"][0]["endReason"], "ENDED_BY_SERVICE");
-    let (s, v) = svc.admin(Method::POST, "/admin/live/demo-onair/end", None).await;
+    let (s, v) = svc
+        .admin(Method::POST, "/admin/live/demo-onair/end", None)
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (409, "NOT_ON_AIR"));
 
     // Disabling a channel ends its live.
-    svc.put(&format!("{P}/live/demo-onair/start"), &t.access, None).await;
-    svc.admin(Method::PUT, "/admin/channel/streamer-main/disable", None).await;
+    svc.put(&format!("{P}/live/demo-onair/start"), &t.access, None)
+        .await;
+    svc.admin(Method::PUT, "/admin/channel/streamer-main/disable", None)
+        .await;
     let (_, v) = svc.get(&format!("{P}/live/demo-onair"), &t.access).await;
     assert_eq!(v["data"]["live"]["status"], "END");
-    let (_, v) = svc.get(&format!("{P}/channel/streamer-main"), &t.access).await;
+    let (_, v) = svc
+        .get(&format!("{P}/channel/streamer-main"), &t.access)
+        .await;
     assert_eq!(v["data"]["channel"]["channelEnabled"], false);
-    assert_eq!(svc.put(&format!("{P}/live/demo-onair/start"), &t.access, None).await.0, 409);
-    svc.admin(Method::PUT, "/admin/channel/streamer-main/enable", None).await;
-    assert_eq!(svc.put(&format!("{P}/live/demo-onair/start"), &t.access, None).await.0, 200);
+    assert_eq!(
+        svc.put(&format!("{P}/live/demo-onair/start"), &t.access, None)
+            .await
+            .0,
+        409
+    );
+    svc.admin(Method::PUT, "/admin/channel/streamer-main/enable", None)
+        .await;
+    assert_eq!(
+        svc.put(&format!("{P}/live/demo-onair/start"), &t.access, None)
+            .await
+            .0,
+        200
+    );
 
     // Banning the streamer disables every channel and ends the live.
-    svc.admin(Method::PUT, "/admin/user/streamer/ban", None).await;
+    svc.admin(Method::PUT, "/admin/user/streamer/ban", None)
+        .await;
     let (_, v) = svc.get(&format!("{P}/channel/list"), &t.access).await;
-    assert!(v["data"]["channels"].as_array().unwrap().iter().all(|c| c["channelEnabled"] == false));
-    let (_, v) = svc.get(&format!("{P}/live/demo-onair/sessions"), &t.access).await;
+    assert!(v["data"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["channelEnabled"] == false));
+    let (_, v) = svc
+        .get(&format!("{P}/live/demo-onair/sessions"), &t.access)
+        .await;
     assert_eq!(v["data"]["sessions"][0]["endReason"], "STREAMER_BANNED");
-    assert_eq!(svc.admin(Method::PUT, "/admin/user/nobody/ban", None).await.0, 404);
+    assert_eq!(
+        svc.admin(Method::PUT, "/admin/user/nobody/ban", None)
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -489,28 +855,89 @@ async fn bad_input_is_400_never_500() {
     ];
     for b in bodies {
         let (s, v) = svc.post(&create, &t.access, b.clone()).await;
-        assert_eq!((s.as_u16(), error_name(&v)), (400, "INVALID_PARAMETER"), "{b}");
+        assert_eq!(
+            (s.as_u16(), error_name(&v)),
+            (400, "INVALID_PARAMETER"),
+            "{b}"
+        );
         assert!(!v["message"].as_str().unwrap().is_empty());
     }
-    assert_eq!(svc.post(&create, &t.access, json!({"title": "가".repeat(100), "description": "d\n".repeat(2500)})).await.0, 200);
-    let raw = |body: Vec<u8>| svc.http.post(svc.url(&create)).header("x-prism-access-token", &t.access).body(body).send();
-    for body in [b"{not json".to_vec(), b"\xff\xfe".to_vec(), vec![b' '; 70 * 1024], format!("{{\"title\":\"{}\"}}", "a".repeat(70 * 1024)).into_bytes()] {
+    assert_eq!(
+        svc.post(
+            &create,
+            &t.access,
+            json!({"title": "가".repeat(100), "description": "d\n".repeat(2500)})
+        )
+        .await
+        .0,
+        200
+    );
+    let raw = |body: Vec<u8>| {
+        svc.http
+            .post(svc.url(&create))
+            .header("x-prism-access-token", &t.access)
+            .body(body)
+            .send()
+    };
+    for body in [
+        b"{not json".to_vec(),
+        b"\xff\xfe".to_vec(),
+        vec![b' '; 70 * 1024],
+        format!("{{\"title\":\"{}\"}}", "a".repeat(70 * 1024)).into_bytes(),
+    ] {
         let r = raw(body).await.unwrap();
         assert_eq!(r.status(), 400);
-        assert_eq!(r.json::<Value>().await.unwrap()["errorName"], "INVALID_PARAMETER");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["errorName"],
+            "INVALID_PARAMETER"
+        );
     }
     let chat = format!("{P}/live/demo-onair/chat");
-    for m in [json!(""), json!("   "), json!("x".repeat(501)), json!("a\nb"), json!(5)] {
+    for m in [
+        json!(""),
+        json!("   "),
+        json!("x".repeat(501)),
+        json!("a\nb"),
+        json!(5),
+    ] {
         let (s, v) = svc.put(&chat, &t.access, Some(json!({"message": m}))).await;
-        assert_eq!((s.as_u16(), error_name(&v)), (400, "INVALID_PARAMETER"), "{m}");
+        assert_eq!(
+            (s.as_u16(), error_name(&v)),
+            (400, "INVALID_PARAMETER"),
+            "{m}"
+        );
     }
-    let (s, _) = svc.put(&chat, &t.access, Some(json!({"message": "x".repeat(500)}))).await;
+    let (s, _) = svc
+        .put(&chat, &t.access, Some(json!({"message": "x".repeat(500)})))
+        .await;
     assert_eq!(s, 200);
-    for ban in [json!(0), json!(-5), json!(1_209_601), json!("abc"), json!(null)] {
-        let (s, v) = svc.put(&format!("{P}/live/demo-onair/timedBan/viewer"), &t.access, Some(json!({"banTime": ban}))).await;
-        assert_eq!((s.as_u16(), error_name(&v)), (400, "INVALID_PARAMETER"), "{ban}");
+    for ban in [
+        json!(0),
+        json!(-5),
+        json!(1_209_601),
+        json!("abc"),
+        json!(null),
+    ] {
+        let (s, v) = svc
+            .put(
+                &format!("{P}/live/demo-onair/timedBan/viewer"),
+                &t.access,
+                Some(json!({"banTime": ban})),
+            )
+            .await;
+        assert_eq!(
+            (s.as_u16(), error_name(&v)),
+            (400, "INVALID_PARAMETER"),
+            "{ban}"
+        );
     }
-    let (s, v) = svc.post(&chat, &t.access, json!({"maxResults": 10, "pageToken": "bogus"})).await;
+    let (s, v) = svc
+        .post(
+            &chat,
+            &t.access,
+            json!({"maxResults": 10, "pageToken": "bogus"}),
+        )
+        .await;
     assert_eq!((s.as_u16(), error_name(&v)), (400, "INVALID_PARAMETER"));
 }
 
@@ -523,11 +950,27 @@ async fn chat_paging_loses_and_repeats_nothing() {
     let viewer = svc.login("viewer").await;
     let chat = format!("{P}/live/demo-onair/chat");
     // An empty live: the latest is nothing, and the token comes back.
-    let (_, v) = svc.post(&chat, &viewer.access, json!({"maxResults": 100, "pageToken": null})).await;
+    let (_, v) = svc
+        .post(
+            &chat,
+            &viewer.access,
+            json!({"maxResults": 100, "pageToken": null}),
+        )
+        .await;
     assert_eq!(v["data"]["messages"], json!([]));
     let mut token = v["data"]["nextPageToken"].as_str().unwrap().to_owned();
-    let (_, v) = svc.post(&chat, &viewer.access, json!({"maxResults": 100, "pageToken": token})).await;
-    assert_eq!(v["data"]["nextPageToken"], token.as_str(), "the same token when nothing is new");
+    let (_, v) = svc
+        .post(
+            &chat,
+            &viewer.access,
+            json!({"maxResults": 100, "pageToken": token}),
+        )
+        .await;
+    assert_eq!(
+        v["data"]["nextPageToken"],
+        token.as_str(),
+        "the same token when nothing is new"
+    );
 
     // 1,000 messages from two senders, read in pages of 100 while they arrive.
     let sender = |who: support::Tokens, tag: &'static str| {
@@ -535,7 +978,13 @@ async fn chat_paging_loses_and_repeats_nothing() {
         let url = svc.url(&chat);
         tokio::spawn(async move {
             for i in 0..500 {
-                let r = http.put(&url).header("x-prism-access-token", &who.access).json(&json!({"message": format!("{tag}-{i}")})).send().await.unwrap();
+                let r = http
+                    .put(&url)
+                    .header("x-prism-access-token", &who.access)
+                    .json(&json!({"message": format!("{tag}-{i}")}))
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 200);
             }
         })
@@ -544,11 +993,20 @@ async fn chat_paging_loses_and_repeats_nothing() {
     let mut seen = Vec::new();
     loop {
         let done = a.is_finished() && b.is_finished();
-        let (s, v) = svc.post(&chat, &viewer.access, json!({"maxResults": 100, "pageToken": token})).await;
+        let (s, v) = svc
+            .post(
+                &chat,
+                &viewer.access,
+                json!({"maxResults": 100, "pageToken": token}),
+            )
+            .await;
         assert_eq!(s, 200);
         let msgs = v["data"]["messages"].as_array().unwrap();
         assert!(msgs.len() <= 100);
-        seen.extend(msgs.iter().map(|m| m["message"].as_str().unwrap().to_owned()));
+        seen.extend(
+            msgs.iter()
+                .map(|m| m["message"].as_str().unwrap().to_owned()),
+        );
         token = v["data"]["nextPageToken"].as_str().unwrap().to_owned();
         if done && msgs.is_empty() {
             break;
@@ -559,22 +1017,46 @@ async fn chat_paging_loses_and_repeats_nothing() {
     assert_eq!(seen.len(), 1000, "nothing lost or doubled");
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 1000);
     for tag in ["s", "v"] {
-        let mine: Vec<_> = seen.iter().filter(|m| m.starts_with(&format!("{tag}-"))).collect();
+        let mine: Vec<_> = seen
+            .iter()
+            .filter(|m| m.starts_with(&format!("{tag}-")))
+            .collect();
         let want: Vec<String> = (0..500).map(|i| format!("{tag}-{i}")).collect();
-        assert_eq!(mine, want.iter().collect::<Vec<_>>(), "each sender's messages in order");
+        assert_eq!(
+            mine,
+            want.iter().collect::<Vec<_>>(),
+            "each sender's messages in order"
+        );
     }
     // A null token gives the latest page; maxResults 0 or >100 means 100.
-    let (_, v) = svc.post(&chat, &viewer.access, json!({"maxResults": 0})).await;
+    let (_, v) = svc
+        .post(&chat, &viewer.access, json!({"maxResults": 0}))
+        .await;
     let latest = v["data"]["messages"].as_array().unwrap();
     assert_eq!(latest.len(), 100);
-    assert_eq!(latest.last().unwrap()["message"], seen.last().unwrap().as_str());
-    let (_, v) = svc.post(&chat, &viewer.access, json!({"maxResults": 7})).await;
+    assert_eq!(
+        latest.last().unwrap()["message"],
+        seen.last().unwrap().as_str()
+    );
+    let (_, v) = svc
+        .post(&chat, &viewer.access, json!({"maxResults": 7}))
+        .await;
     assert_eq!(v["data"]["messages"].as_array().unwrap().len(), 7);
     let m = &latest[0];
-    for field in ["messageId", "messageAt", "authorId", "authorName", "message", "isLiveOwner", "isLiveManager"] {
+    for field in [
+        "messageId",
+        "messageAt",
+        "authorId",
+        "authorName",
+        "message",
+        "isLiveOwner",
+        "isLiveManager",
+    ] {
         assert!(!m[field].is_null(), "{field}");
     }
-    let (_, v) = svc.get(&format!("{P}/live/demo-onair"), &streamer.access).await;
+    let (_, v) = svc
+        .get(&format!("{P}/live/demo-onair"), &streamer.access)
+        .await;
     assert_eq!(v["data"]["live"]["liveStat"]["chatCount"], 1000);
 }
 
@@ -589,32 +1071,99 @@ async fn moderation_rules_and_timed_ban_expiry() {
     // A plain viewer reads and sends on a PUBLIC live but moderates nothing.
     let (s, v) = say(&svc, &live, &viewer, "hello").await;
     assert_eq!(s, 200);
-    let msg_id = v["data"]["chatMessage"]["messageId"].as_str().unwrap().to_owned();
+    let msg_id = v["data"]["chatMessage"]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(v["data"]["chatMessage"]["isLiveOwner"], false);
-    for path in [format!("{live}/ban/moderator"), format!("{live}/mod/moderator")] {
+    for path in [
+        format!("{live}/ban/moderator"),
+        format!("{live}/mod/moderator"),
+    ] {
         let (s, v) = svc.put(&path, &viewer.access, None).await;
         assert_eq!((s.as_u16(), error_name(&v)), (403, "FORBIDDEN"), "{path}");
     }
-    let r = svc.call(Method::DELETE, &format!("{live}/chat/{msg_id}"), Some(&viewer.access), None).await;
+    let r = svc
+        .call(
+            Method::DELETE,
+            &format!("{live}/chat/{msg_id}"),
+            Some(&viewer.access),
+            None,
+        )
+        .await;
     assert_eq!(r.0, 403);
 
     // The owner grants chat admin; the admin moderates but grants nothing.
-    assert_eq!(svc.put(&format!("{live}/mod/moderator"), &owner.access, None).await.0, 200);
+    assert_eq!(
+        svc.put(&format!("{live}/mod/moderator"), &owner.access, None)
+            .await
+            .0,
+        200
+    );
     let (_, v) = say(&svc, &live, &moderator, "I am an admin now").await;
     assert_eq!(v["data"]["chatMessage"]["isLiveManager"], true);
-    assert_eq!(svc.put(&format!("{live}/mod/viewer"), &moderator.access, None).await.0, 403);
-    assert_eq!(svc.put(&format!("{live}/ban/streamer"), &moderator.access, None).await.0, 403);
-    assert_eq!(svc.put(&format!("{live}/ban/moderator"), &moderator.access, None).await.0, 400);
-    assert_eq!(svc.put(&format!("{live}/mod/streamer"), &owner.access, None).await.0, 400);
-    let (s, _) = svc.call(Method::DELETE, &format!("{live}/chat/{msg_id}"), Some(&moderator.access), None).await;
+    assert_eq!(
+        svc.put(&format!("{live}/mod/viewer"), &moderator.access, None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        svc.put(&format!("{live}/ban/streamer"), &moderator.access, None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        svc.put(&format!("{live}/ban/moderator"), &moderator.access, None)
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        svc.put(&format!("{live}/mod/streamer"), &owner.access, None)
+            .await
+            .0,
+        400
+    );
+    let (s, _) = svc
+        .call(
+            Method::DELETE,
+            &format!("{live}/chat/{msg_id}"),
+            Some(&moderator.access),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = svc.call(Method::DELETE, &format!("{live}/chat/{msg_id}"), Some(&moderator.access), None).await;
+    let (s, _) = svc
+        .call(
+            Method::DELETE,
+            &format!("{live}/chat/{msg_id}"),
+            Some(&moderator.access),
+            None,
+        )
+        .await;
     assert_eq!(s, 404, "already deleted");
-    let (_, v) = svc.post(&format!("{live}/chat"), &viewer.access, json!({})).await;
-    assert!(v["data"]["messages"].as_array().unwrap().iter().all(|m| m["messageId"] != msg_id.as_str()));
+    let (_, v) = svc
+        .post(&format!("{live}/chat"), &viewer.access, json!({}))
+        .await;
+    assert!(v["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["messageId"] != msg_id.as_str()));
 
     // Timed ban: refused until it expires by itself.
-    assert_eq!(svc.put(&format!("{live}/timedBan/viewer"), &moderator.access, Some(json!({"banTime": 60}))).await.0, 200);
+    assert_eq!(
+        svc.put(
+            &format!("{live}/timedBan/viewer"),
+            &moderator.access,
+            Some(json!({"banTime": 60}))
+        )
+        .await
+        .0,
+        200
+    );
     let (s, v) = say(&svc, &live, &viewer, "let me talk").await;
     assert_eq!((s.as_u16(), error_name(&v)), (403, "USER_BANNED"));
     svc.clock.advance(Duration::from_secs(59));
@@ -623,23 +1172,59 @@ async fn moderation_rules_and_timed_ban_expiry() {
     assert_eq!(say(&svc, &live, &viewer, "free again").await.0, 200);
 
     // Ban until unbanned.
-    assert_eq!(svc.put(&format!("{live}/ban/viewer"), &owner.access, None).await.0, 200);
+    assert_eq!(
+        svc.put(&format!("{live}/ban/viewer"), &owner.access, None)
+            .await
+            .0,
+        200
+    );
     svc.clock.advance(Duration::from_secs(3000)); // far past any timed ban, within the token's hour
     assert_eq!(say(&svc, &live, &viewer, "still banned?").await.0, 403);
-    assert_eq!(svc.put(&format!("{live}/unban/viewer"), &moderator.access, None).await.0, 200);
+    assert_eq!(
+        svc.put(&format!("{live}/unban/viewer"), &moderator.access, None)
+            .await
+            .0,
+        200
+    );
     assert_eq!(say(&svc, &live, &viewer, "back").await.0, 200);
 
     // Unmod: the admin is a viewer again.
-    assert_eq!(svc.put(&format!("{live}/unmod/moderator"), &owner.access, None).await.0, 200);
-    assert_eq!(svc.put(&format!("{live}/ban/viewer"), &moderator.access, None).await.0, 403);
+    assert_eq!(
+        svc.put(&format!("{live}/unmod/moderator"), &owner.access, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        svc.put(&format!("{live}/ban/viewer"), &moderator.access, None)
+            .await
+            .0,
+        403
+    );
 
     // A private live is invisible to a viewer.
     let private = {
-        let (_, v) = svc.post(&format!("{P}/channel/streamer-main/live"), &owner.access, json!({"title": "p", "scope": "PRIVATE"})).await;
+        let (_, v) = svc
+            .post(
+                &format!("{P}/channel/streamer-main/live"),
+                &owner.access,
+                json!({"title": "p", "scope": "PRIVATE"}),
+            )
+            .await;
         v["data"]["live"]["liveId"].as_str().unwrap().to_owned()
     };
-    svc.put(&format!("{P}/live/{private}/start"), &owner.access, None).await;
-    assert_eq!(svc.post(&format!("{P}/live/{private}/chat"), &viewer.access, json!({})).await.0, 404);
+    svc.put(&format!("{P}/live/{private}/start"), &owner.access, None)
+        .await;
+    assert_eq!(
+        svc.post(
+            &format!("{P}/live/{private}/chat"),
+            &viewer.access,
+            json!({})
+        )
+        .await
+        .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -658,7 +1243,10 @@ async fn capabilities_and_switched_off_apis() {
         )
         .await;
     assert_eq!(s, 200);
-    let flow = AuthFlow { client_id: "lean".into(), ..AuthFlow::public() };
+    let flow = AuthFlow {
+        client_id: "lean".into(),
+        ..AuthFlow::public()
+    };
     let code = flow.authorize(&svc, "streamer", "streamer").await.unwrap();
     let lean = flow.exchange(&svc, &code).await.unwrap();
     let (_, v) = svc.get(&format!("{P}/capabilities"), &lean.access).await;
@@ -666,17 +1254,29 @@ async fn capabilities_and_switched_off_apis() {
     let live = format!("{P}/live/demo-onair");
     let calls = [
         (Method::POST, format!("{live}/chat"), Some(json!({}))),
-        (Method::PUT, format!("{live}/chat"), Some(json!({"message": "hi"}))),
+        (
+            Method::PUT,
+            format!("{live}/chat"),
+            Some(json!({"message": "hi"})),
+        ),
         (Method::DELETE, format!("{live}/chat/1"), None),
         (Method::PUT, format!("{live}/ban/viewer"), None),
         (Method::PUT, format!("{live}/unban/viewer"), None),
-        (Method::PUT, format!("{live}/timedBan/viewer"), Some(json!({"banTime": 5}))),
+        (
+            Method::PUT,
+            format!("{live}/timedBan/viewer"),
+            Some(json!({"banTime": 5})),
+        ),
         (Method::PUT, format!("{live}/mod/viewer"), None),
         (Method::PUT, format!("{live}/unmod/viewer"), None),
     ];
     for (m, path, body) in calls {
         let (s, v) = svc.call(m.clone(), &path, Some(&lean.access), body).await;
-        assert_eq!((s.as_u16(), error_name(&v)), (404, "NOT_SUPPORTED"), "{m} {path}");
+        assert_eq!(
+            (s.as_u16(), error_name(&v)),
+            (404, "NOT_SUPPORTED"),
+            "{m} {path}"
+        );
     }
     // The essential APIs still work.
     assert_eq!(svc.get(&live, &lean.access).await.0, 200);
@@ -687,13 +1287,25 @@ async fn capabilities_and_switched_off_apis() {
 #[tokio::test]
 async fn openapi_lists_every_route_and_every_listed_route_exists() {
     let svc = TestService::start().await;
-    let doc: Value = svc.http.get(svc.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = svc
+        .http
+        .get(svc.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     // Every route of the router (the table it is built from) is documented.
     for e in onair_service::http::endpoints() {
         let m = e.method.as_str().to_lowercase();
-        assert!(paths.get(e.path).and_then(|p| p.get(&m)).is_some(), "{m} {} missing", e.path);
+        assert!(
+            paths.get(e.path).and_then(|p| p.get(&m)).is_some(),
+            "{m} {} missing",
+            e.path
+        );
     }
     // Every route the spec names is there.
     for (m, path) in [
@@ -715,7 +1327,10 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
         ("put", "/prism/v1/service/live/{liveId}/mod/{userId}"),
         ("put", "/prism/v1/service/live/{liveId}/unmod/{userId}"),
         ("get", "/prism/v1/service/live/{liveId}/streamkey"),
-        ("put", "/prism/v1/service/live/{liveId}/streamkey/regenerate"),
+        (
+            "put",
+            "/prism/v1/service/live/{liveId}/streamkey/regenerate",
+        ),
         ("get", "/prism/v1/service/live/{liveId}/sessions"),
         ("get", "/prism/v1/service/session/{sessionId}/events"),
         ("get", "/prism/v1/service/capabilities"),
@@ -723,51 +1338,88 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
         ("post", "/oauth/revoke"),
         ("get", "/.well-known/oauth-authorization-server"),
     ] {
-        assert!(paths.get(path).and_then(|p| p.get(m)).is_some(), "{m} {path}");
+        assert!(
+            paths.get(path).and_then(|p| p.get(m)).is_some(),
+            "{m} {path}"
+        );
     }
     // And every documented route answers: not the fallback's 404/405.
     for (path, ops) in paths {
-        let concrete = path.replace("{liveId}", "x").replace("{channelId}", "x").replace("{messageId}", "1")
-            .replace("{userId}", "x").replace("{sessionId}", "x");
+        let concrete = path
+            .replace("{liveId}", "x")
+            .replace("{channelId}", "x")
+            .replace("{messageId}", "1")
+            .replace("{userId}", "x")
+            .replace("{sessionId}", "x");
         for m in ops.as_object().unwrap().keys() {
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
-            let r = svc.http.request(method, svc.url(&concrete)).bearer_auth(&svc.admin_token).send().await.unwrap();
+            let r = svc
+                .http
+                .request(method, svc.url(&concrete))
+                .bearer_auth(&svc.admin_token)
+                .send()
+                .await
+                .unwrap();
             let status = r.status();
             let body = r.text().await.unwrap();
-            assert!(status != 405 && !body.contains("resource not found"), "{m} {path}: {status} {body}");
+            assert!(
+                status != 405 && !body.contains("resource not found"),
+                "{m} {path}: {status} {body}"
+            );
         }
     }
     let components = doc["components"]["schemas"].as_object().unwrap();
-    for name in ["Live", "LiveStat", "Channel", "ChatMessage", "ChatPage", "StreamKey", "Session", "TokenResponse"] {
+    for name in [
+        "Live",
+        "LiveStat",
+        "Channel",
+        "ChatMessage",
+        "ChatPage",
+        "StreamKey",
+        "Session",
+        "TokenResponse",
+    ] {
         assert!(components.contains_key(name), "{name}");
     }
 }
 
 // ---------------------------------------------------------------- transport and storage
 
-async fn handshake(svc: &TestService, versions: &[&'static rustls::SupportedProtocolVersion]) -> Result<(), std::io::Error> {
+async fn handshake(
+    svc: &TestService,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Result<(), std::io::Error> {
     use std::sync::Arc;
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut svc.cert_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(versions)
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     let addr = svc.base.trim_start_matches("https://").to_owned();
     let tcp = tokio::net::TcpStream::connect(&addr).await?;
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
-    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map(drop)
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map(drop)
 }
 
 #[tokio::test]
 async fn tls_12_and_13_only() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let svc = TestService::start().await;
-    handshake(&svc, &[&rustls::version::TLS12]).await.expect("TLS 1.2");
-    handshake(&svc, &[&rustls::version::TLS13]).await.expect("TLS 1.3");
+    handshake(&svc, &[&rustls::version::TLS12])
+        .await
+        .expect("TLS 1.2");
+    handshake(&svc, &[&rustls::version::TLS13])
+        .await
+        .expect("TLS 1.3");
     // A TLS 1.1 ClientHello (no supported_versions extension) gets a fatal
     // alert instead of a ServerHello (rustls answers handshake_failure(40);
     // protocol_version(70) would do as well).
@@ -780,13 +1432,19 @@ async fn tls_12_and_13_only() {
     handshake_msg.extend(hello);
     let mut record = vec![0x16, 0x03, 0x01, 0x00, handshake_msg.len() as u8];
     record.extend(handshake_msg);
-    let mut tcp = tokio::net::TcpStream::connect(svc.base.trim_start_matches("https://")).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(svc.base.trim_start_matches("https://"))
+        .await
+        .unwrap();
     tcp.write_all(&record).await.unwrap();
     let mut answer = [0u8; 7];
     tcp.read_exact(&mut answer).await.unwrap();
     assert_eq!(answer[0], 0x15, "an alert record");
     assert_eq!(answer[5], 2, "fatal");
-    assert!(matches!(answer[6], 40 | 70), "handshake_failure or protocol_version, got {}", answer[6]);
+    assert!(
+        matches!(answer[6], 40 | 70),
+        "handshake_failure or protocol_version, got {}",
+        answer[6]
+    );
 }
 
 #[tokio::test]
@@ -794,9 +1452,17 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
     let dir = support::temp_dir("restart");
     let svc = TestService::start_in(&dir).await;
     let t = svc.login("streamer").await;
-    let live = svc.create_live(&t.access, "streamer-main", "Survives restarts").await;
-    svc.put(&format!("{P}/live/{live}/start"), &t.access, None).await;
-    svc.put(&format!("{P}/live/{live}/chat"), &t.access, Some(json!({"message": "persisted"}))).await;
+    let live = svc
+        .create_live(&t.access, "streamer-main", "Survives restarts")
+        .await;
+    svc.put(&format!("{P}/live/{live}/start"), &t.access, None)
+        .await;
+    svc.put(
+        &format!("{P}/live/{live}/chat"),
+        &t.access,
+        Some(json!({"message": "persisted"})),
+    )
+    .await;
     let fingerprint_before = svc.cert_pem.clone();
     svc.stop().await;
 
@@ -805,7 +1471,9 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
     let (s, v) = svc.get(&format!("{P}/live/{live}"), &t.access).await;
     assert_eq!(s, 200, "the old access token still works: {v}");
     assert_eq!(v["data"]["live"]["status"], "ON_AIR");
-    let (_, v) = svc.post(&format!("{P}/live/{live}/chat"), &t.access, json!({})).await;
+    let (_, v) = svc
+        .post(&format!("{P}/live/{live}/chat"), &t.access, json!({}))
+        .await;
     assert_eq!(v["data"]["messages"][0]["message"], "persisted");
     assert_eq!(AuthFlow::public().refresh(&svc, &t.refresh).await.0, 200);
     svc.stop().await;
@@ -816,7 +1484,13 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
 async fn spawn_binary(dir: &std::path::Path) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_onair-service"))
-        .args(["--data-dir", dir.to_str().unwrap(), "--listen", "127.0.0.1:0", "--seed-demo"])
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--seed-demo",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -845,9 +1519,23 @@ async fn committed_writes_survive_kill_9() {
     // A login and a live, through the real binary.
     let base1 = base;
     let flow = AuthFlow::public();
-    let page = http.get(format!("{base1}/oauth/authorize?{}", flow.authorize_url_query())).send().await.unwrap().text().await.unwrap();
+    let page = http
+        .get(format!(
+            "{base1}/oauth/authorize?{}",
+            flow.authorize_url_query()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let mut form = support::hidden_inputs(&page);
-    form.extend([("username".into(), "streamer".into()), ("password".into(), "streamer".into()), ("action".into(), "login".into())]);
+    form.extend([
+        ("username".into(), "streamer".into()),
+        ("password".into(), "streamer".into()),
+        ("action".into(), "login".into()),
+    ]);
     let r = http
         .post(format!("{base1}/oauth/authorize"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -856,7 +1544,12 @@ async fn committed_writes_survive_kill_9() {
         .await
         .unwrap();
     let loc = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
-    let code = loc.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let code = loc
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
     let token: Value = http
         .post(format!("{base1}/oauth/token"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -891,7 +1584,12 @@ async fn committed_writes_survive_kill_9() {
 
     child.kill().await.unwrap(); // SIGKILL: no shutdown, no checkpoint
     let (_child, base2) = spawn_binary(&dir).await;
-    let r = http.get(format!("{base2}{P}/live/{live}")).header("x-prism-access-token", &access).send().await.unwrap();
+    let r = http
+        .get(format!("{base2}{P}/live/{live}"))
+        .header("x-prism-access-token", &access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["data"]["live"]["title"], "written before kill -9");
@@ -901,7 +1599,11 @@ async fn committed_writes_survive_kill_9() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulated_audience_is_deterministic_for_a_seed() {
-    let sim = onair_service::Simulation { chat_rate: 200.0, seed: 42, tick: Duration::from_millis(20) };
+    let sim = onair_service::Simulation {
+        chat_rate: 200.0,
+        seed: 42,
+        tick: Duration::from_millis(20),
+    };
     let mut transcripts = Vec::new();
     for _ in 0..2 {
         let svc = TestService::start_with(|c| c.simulate = Some(sim)).await;
@@ -910,18 +1612,33 @@ async fn simulated_audience_is_deterministic_for_a_seed() {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while messages.len() < 60 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let (_, v) = svc.post(&format!("{P}/live/demo-onair/chat"), &t.access, json!({"maxResults": 100})).await;
+            let (_, v) = svc
+                .post(
+                    &format!("{P}/live/demo-onair/chat"),
+                    &t.access,
+                    json!({"maxResults": 100}),
+                )
+                .await;
             messages = v["data"]["messages"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|m| format!("{}: {}", m["authorId"].as_str().unwrap(), m["message"].as_str().unwrap()))
+                .map(|m| {
+                    format!(
+                        "{}: {}",
+                        m["authorId"].as_str().unwrap(),
+                        m["message"].as_str().unwrap()
+                    )
+                })
                 .collect();
         }
         assert!(messages.len() >= 60, "the simulated audience chats");
         let (_, v) = svc.get(&format!("{P}/live/demo-onair"), &t.access).await;
         let stat = &v["data"]["live"]["liveStat"];
-        assert!(stat["viewerCount"].as_u64().unwrap() > 0 && stat["viewCount"].as_u64().unwrap() > 0, "{stat}");
+        assert!(
+            stat["viewerCount"].as_u64().unwrap() > 0 && stat["viewCount"].as_u64().unwrap() > 0,
+            "{stat}"
+        );
         messages.truncate(60);
         transcripts.push(messages);
         svc.stop().await;

@@ -162,8 +162,3 @@ pub async fn chat_live(
 pub fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
-
-/// `n` items of a `SELECT` as `?, ?, ?`.
-pub fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
