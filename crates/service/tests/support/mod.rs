@@ -29,7 +29,10 @@ pub struct TestService {
 
 /// A fresh temporary directory, removed by the caller.
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("onair-test-{tag}-{}", onair_service::crypto::random_id()));
+    let dir = std::env::temp_dir().join(format!(
+        "onair-test-{tag}-{}",
+        onair_service::crypto::random_id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -56,7 +59,9 @@ impl TestService {
 
     async fn launch(config: Config, clock: Arc<ManualClock>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let service = Service::open(config, listener.local_addr().unwrap()).await.unwrap();
+        let service = Service::open(config, listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let cert_pem = service.cert_pem().unwrap().to_owned();
         let http = client_for(&cert_pem);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -66,7 +71,16 @@ impl TestService {
         let task = tokio::spawn(service.run(listener, async {
             let _ = stopped.await;
         }));
-        Self { base, admin_token, cert_pem, http, state, clock, stop: Some(stop), task: Some(task) }
+        Self {
+            base,
+            admin_token,
+            cert_pem,
+            http,
+            state,
+            clock,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// Stops the service and waits until it has closed its database.
@@ -84,7 +98,13 @@ impl TestService {
     }
 
     /// A service API call with an access token; returns status and JSON.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.header("x-prism-access-token", t);
@@ -95,7 +115,10 @@ impl TestService {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -111,8 +134,16 @@ impl TestService {
     }
 
     /// An operator call.
-    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.url(path)).bearer_auth(&self.admin_token);
+    pub async fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -124,16 +155,31 @@ impl TestService {
     /// Logs `user` (password = user name) in through the public client.
     pub async fn login(&self, user: &str) -> Tokens {
         let flow = AuthFlow::public();
-        let code = flow.authorize(self, user, user).await.expect("login redirects with a code");
-        flow.exchange(self, &code).await.expect("code exchange succeeds")
+        let code = flow
+            .authorize(self, user, user)
+            .await
+            .expect("login redirects with a code");
+        flow.exchange(self, &code)
+            .await
+            .expect("code exchange succeeds")
     }
 
     /// A user with a channel of their own (operator routes).
     pub async fn user_with_channel(&self, user: &str, channel: &str) -> Tokens {
-        let (s, _) = self.admin(Method::POST, "/admin/user", Some(json!({"userId": user, "password": user}))).await;
+        let (s, _) = self
+            .admin(
+                Method::POST,
+                "/admin/user",
+                Some(json!({"userId": user, "password": user})),
+            )
+            .await;
         assert_eq!(s, 200);
         let (s, _) = self
-            .admin(Method::POST, "/admin/channel", Some(json!({"channelId": channel, "ownerId": user, "channelName": channel})))
+            .admin(
+                Method::POST,
+                "/admin/channel",
+                Some(json!({"channelId": channel, "ownerId": user, "channelName": channel})),
+            )
             .await;
         assert_eq!(s, 200);
         self.login(user).await
@@ -141,7 +187,13 @@ impl TestService {
 
     /// Creates a live in a channel; returns its id.
     pub async fn create_live(&self, token: &str, channel: &str, title: &str) -> String {
-        let (s, v) = self.post(&format!("/prism/v1/service/channel/{channel}/live"), token, json!({"title": title})).await;
+        let (s, v) = self
+            .post(
+                &format!("/prism/v1/service/channel/{channel}/live"),
+                token,
+                json!({"title": title}),
+            )
+            .await;
         assert_eq!(s, 200, "{v}");
         v["data"]["live"]["liveId"].as_str().unwrap().to_owned()
     }
@@ -207,11 +259,20 @@ impl AuthFlow {
 
     /// The confidential demo client, no PKCE.
     pub fn confidential() -> Self {
-        Self { client_id: "onair-demo".into(), secret: Some("onair-demo-secret".into()), verifier: None, ..Self::public() }
+        Self {
+            client_id: "onair-demo".into(),
+            secret: Some("onair-demo-secret".into()),
+            verifier: None,
+            ..Self::public()
+        }
     }
 
     pub fn authorize_url(&self, svc: &TestService) -> String {
-        format!("{}?{}", svc.url("/oauth/authorize"), self.authorize_url_query())
+        format!(
+            "{}?{}",
+            svc.url("/oauth/authorize"),
+            self.authorize_url_query()
+        )
     }
 
     /// The query string of the authorization request (RFC 6749 §4.1.1).
@@ -223,7 +284,10 @@ impl AuthFlow {
             ("state", self.state.clone()),
         ];
         if let Some(v) = &self.verifier {
-            pairs.push(("code_challenge", URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes()))));
+            pairs.push((
+                "code_challenge",
+                URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes())),
+            ));
             pairs.push(("code_challenge_method", "S256".into()));
         }
         serde_urlencoded::to_string(&pairs).unwrap()
@@ -232,11 +296,22 @@ impl AuthFlow {
     /// Opens the login page, fills it in and submits it. `Ok(code)` when
     /// the service redirects with a code (and the unchanged state);
     /// `Err((status, body or Location))` otherwise.
-    pub async fn authorize(&self, svc: &TestService, user: &str, password: &str) -> Result<String, (StatusCode, String)> {
+    pub async fn authorize(
+        &self,
+        svc: &TestService,
+        user: &str,
+        password: &str,
+    ) -> Result<String, (StatusCode, String)> {
         self.submit(svc, user, password, "login").await
     }
 
-    pub async fn submit(&self, svc: &TestService, user: &str, password: &str, action: &str) -> Result<String, (StatusCode, String)> {
+    pub async fn submit(
+        &self,
+        svc: &TestService,
+        user: &str,
+        password: &str,
+        action: &str,
+    ) -> Result<String, (StatusCode, String)> {
         let page = svc.http.get(self.authorize_url(svc)).send().await.unwrap();
         let status = page.status();
         if let Some(loc) = page.headers().get("location") {
@@ -259,14 +334,22 @@ impl AuthFlow {
             .await
             .unwrap();
         let status = resp.status();
-        let Some(loc) = resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned()) else {
+        let Some(loc) = resp
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+        else {
             return Err((status, resp.text().await.unwrap()));
         };
         let url = url::Url::parse(&loc).unwrap();
         let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
         match q.get("code") {
             Some(code) if status == 302 => {
-                assert_eq!(q.get("state"), Some(&self.state), "state comes back unchanged");
+                assert_eq!(
+                    q.get("state"),
+                    Some(&self.state),
+                    "state comes back unchanged"
+                );
                 assert_eq!(q.get("iss"), Some(&svc.base), "RFC 9207 iss");
                 Ok(code.clone())
             }
@@ -275,13 +358,24 @@ impl AuthFlow {
     }
 
     /// `POST /oauth/token` with this flow's client authentication.
-    pub async fn token_request(&self, svc: &TestService, mut form: Vec<(&str, String)>) -> (StatusCode, Value) {
-        let mut req = svc.http.post(svc.url("/oauth/token")).header("content-type", "application/x-www-form-urlencoded");
+    pub async fn token_request(
+        &self,
+        svc: &TestService,
+        mut form: Vec<(&str, String)>,
+    ) -> (StatusCode, Value) {
+        let mut req = svc
+            .http
+            .post(svc.url("/oauth/token"))
+            .header("content-type", "application/x-www-form-urlencoded");
         match &self.secret {
             Some(s) => req = req.basic_auth(&self.client_id, Some(s)),
             None => form.push(("client_id", self.client_id.clone())),
         }
-        let resp = req.body(serde_urlencoded::to_string(&form).unwrap()).send().await.unwrap();
+        let resp = req
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+            .await
+            .unwrap();
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
@@ -306,14 +400,25 @@ impl AuthFlow {
     }
 
     pub async fn refresh(&self, svc: &TestService, refresh: &str) -> (StatusCode, Value) {
-        self.token_request(svc, vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh.into())]).await
+        self.token_request(
+            svc,
+            vec![
+                ("grant_type", "refresh_token".into()),
+                ("refresh_token", refresh.into()),
+            ],
+        )
+        .await
     }
 }
 
 /// `name`/`value` of every `<input type="hidden">` of a page, unescaped.
 pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     let unescape = |s: &str| {
-        s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        s.replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
     };
     html.split("<input type=\"hidden\" ")
         .skip(1)
