@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::StartError;
-use crate::state::{AppState, Inner, TokenCache};
+use crate::state::{AppState, Inner, LiveCache, TokenCache};
 use crate::tls::{self, TlsMaterial};
 use crate::{crypto, domain, sim};
 
@@ -60,6 +60,7 @@ impl Service {
                 .clone()
                 .unwrap_or_else(|| crypto::random_token(24)),
             tokens: TokenCache::default(),
+            lives: LiveCache::default(),
         }));
         if config.seed_demo {
             domain::admin::seed_demo(&state)

@@ -149,5 +149,6 @@ async fn tick(
         .await?;
     }
     tx.commit().await?;
+    state.lives_changed();
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! cache of valid access tokens.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use onair_api::OptionalApi;
 
 use crate::clock::{Clock, Millis};
 use crate::db::Db;
+use crate::domain::LiveRow;
 
 /// Shared state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -37,12 +39,62 @@ pub struct Inner {
     /// Access tokens seen valid, by hash, so the hot path (a live polled
     /// every 5 s by thousands of clients) costs one query, not two.
     pub tokens: TokenCache,
+    /// Lives read on the polling path, valid until the next write to any
+    /// live or channel.
+    pub lives: LiveCache,
 }
 
 impl Inner {
     /// Now, by the service's clock.
     pub fn now(&self) -> Millis {
         self.clock.now_ms()
+    }
+
+    /// Call after committing any write to `lives` or `channels`.
+    pub fn lives_changed(&self) {
+        self.lives.generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Live rows by id, tagged with the write generation they were read at.
+///
+/// A reader takes the generation *before* it queries and stores the row
+/// under it; writers bump it *after* they commit. So a row that may predate
+/// a commit always carries an older generation and is never served again:
+/// the cache can be stale by no write at all, only empty. Between writes
+/// (the common case: thousands of clients polling every 5 s) a status GET
+/// costs no query.
+#[derive(Debug, Default)]
+pub struct LiveCache {
+    generation: AtomicU64,
+    rows: RwLock<HashMap<String, (u64, LiveRow)>>,
+}
+
+impl LiveCache {
+    /// Entries beyond this clear the cache instead of growing it.
+    const MAX: usize = 100_000;
+
+    /// The generation to tag a row read from now on.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A row read at the current generation.
+    pub fn get(&self, id: &str) -> Option<LiveRow> {
+        let now = self.generation();
+        let rows = self.rows.read().unwrap_or_else(|e| e.into_inner());
+        rows.get(id)
+            .filter(|(g, _)| *g == now)
+            .map(|(_, r)| r.clone())
+    }
+
+    /// Remembers a row read at `generation`.
+    pub fn put(&self, generation: u64, row: LiveRow) {
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        if rows.len() >= Self::MAX {
+            rows.clear();
+        }
+        rows.insert(row.id.clone(), (generation, row));
     }
 }
 

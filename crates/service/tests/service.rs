@@ -1583,7 +1583,7 @@ async fn committed_writes_survive_kill_9() {
     let live = v["data"]["live"]["liveId"].as_str().unwrap().to_owned();
 
     child.kill().await.unwrap(); // SIGKILL: no shutdown, no checkpoint
-    let (_child, base2) = spawn_binary(&dir).await;
+    let (child2, base2) = spawn_binary(&dir).await;
     let r = http
         .get(format!("{base2}{P}/live/{live}"))
         .header("x-prism-access-token", &access)
@@ -1593,7 +1593,20 @@ async fn committed_writes_survive_kill_9() {
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["data"]["live"]["title"], "written before kill -9");
-    drop(_child);
+    // SIGTERM: a graceful stop, exit status 0.
+    let mut child = child2;
+    let pid = child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -1644,4 +1657,41 @@ async fn simulated_audience_is_deterministic_for_a_seed() {
         svc.stop().await;
     }
     assert_eq!(transcripts[0], transcripts[1]);
+}
+
+#[tokio::test]
+async fn polled_live_status_is_never_stale() {
+    let svc = TestService::start().await;
+    let t = svc.login("streamer").await;
+    let live = format!("{P}/live/demo-onair");
+    let status = |v: &Value| {
+        (
+            v["data"]["live"]["status"].as_str().unwrap().to_owned(),
+            v["data"]["live"]["liveStat"]["chatCount"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(
+        status(&svc.get(&live, &t.access).await.1),
+        ("ON_AIR".into(), 0)
+    );
+    assert_eq!(
+        status(&svc.get(&live, &t.access).await.1),
+        ("ON_AIR".into(), 0)
+    );
+    say(&svc, &live, &t, "one").await;
+    assert_eq!(
+        status(&svc.get(&live, &t.access).await.1),
+        ("ON_AIR".into(), 1)
+    );
+    svc.admin(Method::POST, "/admin/live/demo-onair/end", None)
+        .await;
+    assert_eq!(status(&svc.get(&live, &t.access).await.1).0, "END");
+    svc.put(&format!("{live}/start"), &t.access, None).await;
+    assert_eq!(
+        status(&svc.get(&live, &t.access).await.1),
+        ("ON_AIR".into(), 0)
+    );
+    svc.admin(Method::PUT, "/admin/channel/streamer-main/disable", None)
+        .await;
+    assert_eq!(status(&svc.get(&live, &t.access).await.1).0, "END");
 }

@@ -31,6 +31,7 @@ pub async fn force_end(state: &AppState, live_id: &str, detail: &str) -> ApiResu
         ));
     }
     tx.commit().await?;
+    state.lives_changed();
     Ok(())
 }
 
@@ -50,6 +51,7 @@ pub async fn set_channel_enabled(
     )
     .await?;
     tx.commit().await?;
+    state.lives_changed();
     Ok(())
 }
 
@@ -113,6 +115,7 @@ pub async fn set_streamer_banned(state: &AppState, user_id: &str, banned: bool) 
         set_channel_enabled_tx(&mut tx, now, &channel, !banned, EndReason::StreamerBanned).await?;
     }
     tx.commit().await?;
+    state.lives_changed();
     Ok(())
 }
 
@@ -363,5 +366,6 @@ pub async fn seed_demo(state: &AppState) -> ApiResult<()> {
         }
     }
     tx.commit().await?;
+    state.lives_changed();
     Ok(())
 }

@@ -212,6 +212,7 @@ pub async fn send(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
+    state.lives_changed();
     Ok(ChatSent {
         chat_message: message_of(&row, &live.owner_id),
     })

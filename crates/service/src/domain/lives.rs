@@ -194,6 +194,7 @@ pub async fn start(state: &AppState, caller: &Caller, live_id: &str) -> ApiResul
         .await?
         .ok_or_else(|| ApiError::not_found("live"))?;
     tx.commit().await?;
+    state.lives_changed();
     Ok(LiveData {
         live: live.to_wire(state),
     })
@@ -228,6 +229,7 @@ pub async fn stop(state: &AppState, caller: &Caller, live_id: &str) -> ApiResult
         .await?
         .ok_or_else(|| ApiError::not_found("live"))?;
     tx.commit().await?;
+    state.lives_changed();
     Ok(LiveData {
         live: live.to_wire(state),
     })
@@ -329,6 +331,7 @@ pub async fn regenerate_key(
         .await?
         .ok_or_else(|| ApiError::not_found("live"))?;
     tx.commit().await?;
+    state.lives_changed();
     Ok(stream_key_of(state, &live))
 }
 

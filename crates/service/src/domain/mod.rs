@@ -88,6 +88,20 @@ pub async fn load_live(conn: &mut SqliteConnection, live_id: &str) -> ApiResult<
     .await?)
 }
 
+/// Loads a live on the read path, through [`crate::state::LiveCache`].
+pub async fn cached_live(state: &AppState, live_id: &str) -> ApiResult<Option<LiveRow>> {
+    if let Some(row) = state.lives.get(live_id) {
+        return Ok(Some(row));
+    }
+    let generation = state.lives.generation();
+    let mut conn = state.db.read.acquire().await?;
+    let row = load_live(&mut conn, live_id).await?;
+    if let Some(r) = &row {
+        state.lives.put(generation, r.clone());
+    }
+    Ok(row)
+}
+
 /// A live of the caller's, else 404 (no existence leak, spec §1).
 pub async fn owned_live(
     conn: &mut SqliteConnection,

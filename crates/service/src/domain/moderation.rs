@@ -157,42 +157,29 @@ async fn owner_acting_on(
     Ok(())
 }
 
-/// `PUT /live/{liveId}/mod/{userId}`: grants chat admin. Idempotent.
-pub async fn grant_mod(
+/// `PUT /live/{liveId}/mod/{userId}` (`granted`) and
+/// `PUT /live/{liveId}/unmod/{userId}`: grants or removes chat admin.
+/// Idempotent.
+pub async fn set_mod(
     state: &AppState,
     caller: &Caller,
     live_id: &str,
     target: &str,
+    granted: bool,
 ) -> ApiResult<()> {
     caller.require(OptionalApi::UserMod)?;
     let mut tx = state.db.write.begin().await?;
     owner_acting_on(&mut tx, caller, live_id, target).await?;
-    sqlx::query("INSERT OR IGNORE INTO live_mods (live_id, user_id, granted_by, created_at) VALUES (?, ?, ?, ?)")
-        .bind(live_id)
-        .bind(target)
-        .bind(&caller.user_id)
-        .bind(state.now())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// `PUT /live/{liveId}/unmod/{userId}`: removes chat admin. Idempotent.
-pub async fn remove_mod(
-    state: &AppState,
-    caller: &Caller,
-    live_id: &str,
-    target: &str,
-) -> ApiResult<()> {
-    caller.require(OptionalApi::UserMod)?;
-    let mut tx = state.db.write.begin().await?;
-    owner_acting_on(&mut tx, caller, live_id, target).await?;
-    sqlx::query("DELETE FROM live_mods WHERE live_id = ? AND user_id = ?")
-        .bind(live_id)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?;
+    let sql = if granted {
+        "INSERT OR IGNORE INTO live_mods (live_id, user_id, granted_by, created_at) VALUES (?, ?, ?, ?)"
+    } else {
+        "DELETE FROM live_mods WHERE live_id = ? AND user_id = ?"
+    };
+    let mut q = sqlx::query(sql).bind(live_id).bind(target);
+    if granted {
+        q = q.bind(&caller.user_id).bind(state.now());
+    }
+    q.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -149,7 +149,7 @@ pub async fn grant_mod(
     c: Caller,
     ApiPath((live, user)): ApiPath<(String, String)>,
 ) -> ApiResponse<()> {
-    empty(moderation::grant_mod(&s, &c, &live, &user).await)
+    empty(moderation::set_mod(&s, &c, &live, &user, true).await)
 }
 
 pub async fn remove_mod(
@@ -157,7 +157,7 @@ pub async fn remove_mod(
     c: Caller,
     ApiPath((live, user)): ApiPath<(String, String)>,
 ) -> ApiResponse<()> {
-    empty(moderation::remove_mod(&s, &c, &live, &user).await)
+    empty(moderation::set_mod(&s, &c, &live, &user, false).await)
 }
 
 pub async fn stream_key(

@@ -319,6 +319,17 @@ async fn run_token(
     }
 }
 
+/// A form body of the token or revocation endpoint; malformed is
+/// `invalid_request` (RFC 6749 §5.2).
+fn form_params(body: &[u8]) -> Result<TokenParams, OAuthError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| {
+        OAuthError::new(
+            OAuthErrorCode::InvalidRequest,
+            format!("malformed form body: {e}"),
+        )
+    })
+}
+
 /// `POST /oauth/token` (RFC 6749 §3.2): form body; HTTP Basic, or
 /// `client_id` alone for a public client with PKCE.
 pub async fn token_rfc(
@@ -326,14 +337,9 @@ pub async fn token_rfc(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let p: TokenParams = match serde_urlencoded::from_bytes(&body) {
+    let p = match form_params(&body) {
         Ok(p) => p,
-        Err(e) => {
-            return token_error(OAuthError::new(
-                OAuthErrorCode::InvalidRequest,
-                format!("malformed form body: {e}"),
-            ))
-        }
+        Err(e) => return token_error(e),
     };
     let auth = client_auth(&headers, &p);
     run_token(&state, auth, &p).await
@@ -378,14 +384,9 @@ pub async fn revoke(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let p: TokenParams = match serde_urlencoded::from_bytes(&body) {
+    let p = match form_params(&body) {
         Ok(p) => p,
-        Err(e) => {
-            return token_error(OAuthError::new(
-                OAuthErrorCode::InvalidRequest,
-                format!("malformed form body: {e}"),
-            ))
-        }
+        Err(e) => return token_error(e),
     };
     let result = async {
         let token =
