@@ -11,7 +11,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use std::sync::Arc;
+
+use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
+use tokio::sync::Mutex;
 
 use crate::config::Storage;
 use crate::error::StartError;
@@ -23,6 +26,10 @@ pub struct Db {
     pub read: SqlitePool,
     /// The single writer.
     pub write: SqlitePool,
+    /// In memory: an idle connection that keeps the database alive. The
+    /// pool drops a connection whose query was cancelled (a client hung up
+    /// mid-request); without this anchor that would drop the database too.
+    _anchor: Option<Arc<Mutex<SqliteConnection>>>,
 }
 
 impl Db {
@@ -30,12 +37,14 @@ impl Db {
     pub async fn open(storage: &Storage) -> Result<Self, StartError> {
         let db = match storage {
             Storage::Memory => {
+                // sqlx names each `sqlite::memory:` database and opens it in
+                // shared-cache mode, so every connection made from these
+                // options sees the same database, which lives as long as
+                // one of them is open.
                 let opts = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-                // One connection forever: an in-memory database lives and
-                // dies with its connection.
+                let anchor = opts.connect().await?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
-                    .min_connections(1)
                     .idle_timeout(None)
                     .max_lifetime(None)
                     .connect_with(opts)
@@ -43,6 +52,7 @@ impl Db {
                 Db {
                     read: pool.clone(),
                     write: pool,
+                    _anchor: Some(Arc::new(Mutex::new(anchor))),
                 }
             }
             Storage::Dir(dir) => {
@@ -68,7 +78,11 @@ impl Db {
                     .max_connections(4)
                     .connect_with(opts.read_only(true))
                     .await?;
-                Db { read, write }
+                Db {
+                    read,
+                    write,
+                    _anchor: None,
+                }
             }
         };
         sqlx::migrate!("./migrations").run(&db.write).await?;
