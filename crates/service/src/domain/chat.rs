@@ -13,7 +13,7 @@ use onair_api::{
 };
 use sqlx::{Row, SqliteConnection};
 
-use super::{chat_live, has_control};
+use super::chat_live;
 use crate::clock::{timestamp, Millis};
 use crate::config::limits;
 use crate::error::{ApiError, ApiResult};
@@ -120,21 +120,7 @@ pub async fn list(
 /// Checks a chat message: 1-500 characters after trimming, no control
 /// characters (line breaks included: the reference chat is single-line).
 pub fn check_message(text: &str) -> ApiResult<String> {
-    let t = text.trim();
-    let n = t.chars().count();
-    if !limits::CHAT.contains(&n) {
-        return Err(ApiError::invalid(format!(
-            "message must be {} to {} characters (it has {n})",
-            limits::CHAT.start(),
-            limits::CHAT.end()
-        )));
-    }
-    if has_control(t) {
-        return Err(ApiError::invalid(
-            "message must not contain control characters or line breaks",
-        ));
-    }
-    Ok(t.to_owned())
+    super::check_line("message", text, limits::CHAT)
 }
 
 /// Whether `user_id` is banned from the live's chat at `now` (a timed ban

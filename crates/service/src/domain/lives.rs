@@ -10,7 +10,7 @@ use onair_api::{
 };
 use sqlx::{Row, SqliteConnection};
 
-use super::{has_control, load_live, owned_live, LiveRow, LIVE_COLUMNS};
+use super::{load_live, owned_live, LiveRow, LIVE_COLUMNS};
 use crate::clock::{timestamp, Millis};
 use crate::config::limits;
 use crate::crypto;
@@ -57,21 +57,7 @@ pub async fn get(state: &AppState, caller: &Caller, live_id: &str) -> ApiResult<
 
 /// Checks a title: 1-100 characters after trimming, no control characters.
 pub fn check_title(title: &str) -> ApiResult<String> {
-    let t = title.trim();
-    let n = t.chars().count();
-    if !limits::TITLE.contains(&n) {
-        return Err(ApiError::invalid(format!(
-            "title must be {} to {} characters (it has {n})",
-            limits::TITLE.start(),
-            limits::TITLE.end()
-        )));
-    }
-    if has_control(t) {
-        return Err(ApiError::invalid(
-            "title must not contain control characters or line breaks",
-        ));
-    }
-    Ok(t.to_owned())
+    super::check_line("title", title, limits::TITLE)
 }
 
 /// Checks a description: up to 5,000 characters; line breaks and tabs are

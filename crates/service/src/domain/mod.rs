@@ -171,6 +171,30 @@ pub async fn chat_live(
     Err(ApiError::not_found("live"))
 }
 
+/// Checks a one-line text field: its length in characters after trimming
+/// within `range`, and no control characters. Returns the trimmed text.
+pub fn check_line(
+    field: &str,
+    text: &str,
+    range: std::ops::RangeInclusive<usize>,
+) -> ApiResult<String> {
+    let t = text.trim();
+    let n = t.chars().count();
+    if !range.contains(&n) {
+        return Err(ApiError::invalid(format!(
+            "{field} must be {} to {} characters (it has {n})",
+            range.start(),
+            range.end()
+        )));
+    }
+    if has_control(t) {
+        return Err(ApiError::invalid(format!(
+            "{field} must not contain control characters or line breaks"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
 /// Characters a title or chat message may not hold: every control
 /// character (Unicode category Cc), line breaks included.
 pub fn has_control(s: &str) -> bool {
