@@ -423,12 +423,12 @@ pub async fn authenticate_client(
 #[derive(Debug, Clone)]
 pub enum Grant {
     AuthorizationCode {
-        code: String,
+        code: Secret,
         redirect_uri: Option<String>,
-        code_verifier: Option<String>,
+        code_verifier: Option<Secret>,
     },
     RefreshToken {
-        refresh_token: String,
+        refresh_token: Secret,
     },
 }
 
@@ -447,13 +447,15 @@ pub async fn token(
             exchange_code(
                 state,
                 client,
-                &code,
+                code.expose(),
                 redirect_uri.as_deref(),
-                code_verifier.as_deref(),
+                code_verifier.as_ref().map(Secret::expose),
             )
             .await
         }
-        Grant::RefreshToken { refresh_token } => refresh(state, client, &refresh_token).await,
+        Grant::RefreshToken { refresh_token } => {
+            refresh(state, client, refresh_token.expose()).await
+        }
     }
 }
 
@@ -552,16 +554,16 @@ async fn exchange_code(
         .execute(&mut *tx)
         .await
         .map_err(server_error)?;
-    let resp = issue_tokens(state, &mut tx, &login_id, now)
+    issue_tokens(state, tx, &login_id, now)
         .await
-        .map_err(server_error)?;
-    tx.commit().await.map_err(server_error)?;
-    Ok(resp)
+        .map_err(server_error)
 }
 
+/// Issues an access and a refresh token of the login and commits the
+/// grant's transaction with them.
 async fn issue_tokens(
     state: &AppState,
-    tx: &mut sqlx::SqliteConnection,
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
     login_id: &str,
     now: Millis,
 ) -> Result<TokenResponse, sqlx::Error> {
@@ -580,6 +582,7 @@ async fn issue_tokens(
             .execute(&mut *tx)
             .await?;
     }
+    tx.commit().await?;
     Ok(TokenResponse {
         access_token: Secret::new(access),
         token_type: "bearer".into(),
@@ -658,11 +661,9 @@ async fn refresh(
         .execute(&mut *tx)
         .await
         .map_err(server_error)?;
-    let resp = issue_tokens(state, &mut tx, &login_id, now)
+    issue_tokens(state, tx, &login_id, now)
         .await
-        .map_err(server_error)?;
-    tx.commit().await.map_err(server_error)?;
-    Ok(resp)
+        .map_err(server_error)
 }
 
 /// RFC 7009 §2: revokes a token of this client. A refresh token takes its
@@ -708,7 +709,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Caller> {
         return Ok(caller);
     }
     let row = sqlx::query(
-        "SELECT t.expires_at, t.revoked_at, l.id AS login_id, l.user_id, l.client_id, l.revoked_at AS login_revoked,
+        "SELECT t.expires_at, t.revoked_at, l.user_id, l.revoked_at AS login_revoked,
                 c.optional_apis
          FROM tokens t JOIN logins l ON l.id = t.login_id JOIN clients c ON c.id = l.client_id
          WHERE t.token_hash = ? AND t.kind = 'access'",
@@ -730,8 +731,6 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Caller> {
     }
     let caller = Caller {
         user_id: row.get("user_id"),
-        client_id: row.get("client_id"),
-        login_id: row.get("login_id"),
         apis: Arc::from(OptionalApi::usable(&parse_apis(row.get("optional_apis")))),
         expires_at,
     };

@@ -148,7 +148,6 @@ async fn tick(
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    state.lives_changed();
+    state.commit(tx).await?;
     Ok(())
 }

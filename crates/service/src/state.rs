@@ -50,30 +50,68 @@ impl Inner {
         self.clock.now_ms()
     }
 
-    /// Call after committing any write to `lives` or `channels`.
-    pub fn lives_changed(&self) {
+    /// Commits a write transaction of the service API, then moves the
+    /// [`LiveCache`] generation on. Every domain write commits here, so no
+    /// write can leave a cached live behind.
+    pub async fn commit(&self, tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<(), sqlx::Error> {
+        tx.commit().await?;
         self.lives.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// A map that clears itself instead of growing past a bound: the shape of
+/// both caches below, whose entries are cheap to read again.
+#[derive(Debug)]
+struct BoundedMap<V> {
+    map: RwLock<HashMap<String, V>>,
+}
+
+impl<V> Default for BoundedMap<V> {
+    fn default() -> Self {
+        Self {
+            map: RwLock::default(),
+        }
+    }
+}
+
+impl<V: Clone> BoundedMap<V> {
+    /// Entries beyond this clear the map.
+    const MAX: usize = 100_000;
+
+    fn get_if(&self, key: &str, valid: impl FnOnce(&V) -> bool) -> Option<V> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key).filter(|v| valid(v)).cloned()
+    }
+
+    fn insert(&self, key: String, value: V) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
+
+    fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
 /// Live rows by id, tagged with the write generation they were read at.
 ///
 /// A reader takes the generation *before* it queries and stores the row
-/// under it; writers bump it *after* they commit. So a row that may predate
-/// a commit always carries an older generation and is never served again:
-/// the cache can be stale by no write at all, only empty. Between writes
+/// under it; writers bump it *after* they commit ([`Inner::commit`]). So a
+/// row that may predate a commit always carries an older generation and is
+/// never served again: the cache can miss, never be stale. Between writes
 /// (the common case: thousands of clients polling every 5 s) a status GET
 /// costs no query.
 #[derive(Debug, Default)]
 pub struct LiveCache {
     generation: AtomicU64,
-    rows: RwLock<HashMap<String, (u64, LiveRow)>>,
+    rows: BoundedMap<(u64, LiveRow)>,
 }
 
 impl LiveCache {
-    /// Entries beyond this clear the cache instead of growing it.
-    const MAX: usize = 100_000;
-
     /// The generation to tag a row read from now on.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -82,19 +120,12 @@ impl LiveCache {
     /// A row read at the current generation.
     pub fn get(&self, id: &str) -> Option<LiveRow> {
         let now = self.generation();
-        let rows = self.rows.read().unwrap_or_else(|e| e.into_inner());
-        rows.get(id)
-            .filter(|(g, _)| *g == now)
-            .map(|(_, r)| r.clone())
+        self.rows.get_if(id, |(g, _)| *g == now).map(|(_, r)| r)
     }
 
     /// Remembers a row read at `generation`.
     pub fn put(&self, generation: u64, row: LiveRow) {
-        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
-        if rows.len() >= Self::MAX {
-            rows.clear();
-        }
-        rows.insert(row.id.clone(), (generation, row));
+        self.rows.insert(row.id.clone(), (generation, row));
     }
 }
 
@@ -102,8 +133,6 @@ impl LiveCache {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user_id: String,
-    pub client_id: String,
-    pub login_id: String,
     /// Optional APIs switched on for the client, usable ones only.
     pub apis: Arc<[OptionalApi]>,
     pub expires_at: Millis,
@@ -124,30 +153,22 @@ impl Caller {
 /// are rare, and a cleared cache only costs a query per token.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    map: RwLock<HashMap<String, Caller>>,
+    callers: BoundedMap<Caller>,
 }
 
 impl TokenCache {
-    /// Entries beyond this clear the cache instead of growing it.
-    const MAX: usize = 100_000;
-
     /// The caller of a cached, unexpired token.
     pub fn get(&self, hash: &str, now: Millis) -> Option<Caller> {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(hash).filter(|c| c.expires_at > now).cloned()
+        self.callers.get_if(hash, |c| c.expires_at > now)
     }
 
     /// Remembers a valid token.
     pub fn insert(&self, hash: String, caller: Caller) {
-        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= Self::MAX {
-            map.clear();
-        }
-        map.insert(hash, caller);
+        self.callers.insert(hash, caller);
     }
 
     /// Forgets everything (after any revocation).
     pub fn clear(&self) {
-        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.callers.clear();
     }
 }

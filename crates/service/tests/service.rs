@@ -821,16 +821,32 @@ async fn operators_end_lives_disable_channels_and_ban_streamers() {
 
 #[tokio::test]
 async fn admin_routes_do_not_exist_off_loopback() {
+    use std::net::SocketAddr;
     use tower::ServiceExt;
     let svc = TestService::start().await;
-    // Through the router with no peer address (as if not from loopback).
     let router = onair_service::http::app(svc.state.clone());
-    let req = axum::http::Request::post("/admin/live/demo-onair/end")
-        .header("authorization", format!("Bearer {}", svc.admin_token))
-        .body(axum::body::Body::empty())
+    let request = |peer: Option<SocketAddr>| {
+        let mut req = axum::http::Request::post("/admin/live/demo-onair/end")
+            .header("authorization", format!("Bearer {}", svc.admin_token))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        if let Some(peer) = peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        req
+    };
+    // The right token from elsewhere, or from no known peer: no such route.
+    for peer in [None, Some("192.0.2.7:5000".parse().unwrap())] {
+        let resp = router.clone().oneshot(request(peer)).await.unwrap();
+        assert_eq!(resp.status(), 404, "{peer:?}");
+    }
+    // The same request from loopback goes through.
+    let resp = router
+        .oneshot(request(Some("127.0.0.1:5000".parse().unwrap())))
+        .await
         .unwrap();
-    let resp = router.oneshot(req).await.unwrap();
-    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.status(), 200);
 }
 
 // ---------------------------------------------------------------- input limits

@@ -30,8 +30,7 @@ pub async fn force_end(state: &AppState, live_id: &str, detail: &str) -> ApiResu
             "the live is not on air",
         ));
     }
-    tx.commit().await?;
-    state.lives_changed();
+    state.commit(tx).await?;
     Ok(())
 }
 
@@ -50,8 +49,7 @@ pub async fn set_channel_enabled(
         EndReason::ChannelDisabled,
     )
     .await?;
-    tx.commit().await?;
-    state.lives_changed();
+    state.commit(tx).await?;
     Ok(())
 }
 
@@ -114,8 +112,7 @@ pub async fn set_streamer_banned(state: &AppState, user_id: &str, banned: bool) 
     for channel in channels {
         set_channel_enabled_tx(&mut tx, now, &channel, !banned, EndReason::StreamerBanned).await?;
     }
-    tx.commit().await?;
-    state.lives_changed();
+    state.commit(tx).await?;
     Ok(())
 }
 
@@ -365,7 +362,6 @@ pub async fn seed_demo(state: &AppState) -> ApiResult<()> {
             }
         }
     }
-    tx.commit().await?;
-    state.lives_changed();
+    state.commit(tx).await?;
     Ok(())
 }

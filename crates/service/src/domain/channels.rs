@@ -86,13 +86,14 @@ pub async fn get(state: &AppState, caller: &Caller, channel_id: &str) -> ApiResu
     })
 }
 
-/// Whether the caller owns the channel, and whether it is enabled.
-pub async fn owned_enabled(state: &AppState, caller: &Caller, channel_id: &str) -> ApiResult<bool> {
-    let enabled: Option<bool> =
-        sqlx::query_scalar("SELECT enabled FROM channels WHERE id = ? AND owner_id = ?")
-            .bind(channel_id)
-            .bind(&caller.user_id)
-            .fetch_optional(&state.db.read)
-            .await?;
-    enabled.ok_or_else(|| ApiError::not_found("channel"))
+/// 404 unless the channel exists and is the caller's. A disabled channel
+/// passes: it keeps its lives and may reserve more; only starting is refused.
+pub async fn require_owned(state: &AppState, caller: &Caller, channel_id: &str) -> ApiResult<()> {
+    sqlx::query_scalar::<_, i64>("SELECT 1 FROM channels WHERE id = ? AND owner_id = ?")
+        .bind(channel_id)
+        .bind(&caller.user_id)
+        .fetch_optional(&state.db.read)
+        .await?
+        .map(drop)
+        .ok_or_else(|| ApiError::not_found("channel"))
 }

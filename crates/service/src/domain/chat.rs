@@ -197,8 +197,7 @@ pub async fn send(
     .bind(seq)
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
-    state.lives_changed();
+    state.commit(tx).await?;
     Ok(ChatSent {
         chat_message: message_of(&row, &live.owner_id),
     })
@@ -230,7 +229,7 @@ pub async fn delete(
     if done == 0 {
         return Err(ApiError::not_found("chat message"));
     }
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(())
 }
 

@@ -29,7 +29,7 @@ pub async fn list(
     channel_id: &str,
     filter: StatusFilter,
 ) -> ApiResult<LiveList> {
-    super::channels::owned_enabled(state, caller, channel_id).await?;
+    super::channels::require_owned(state, caller, channel_id).await?;
     let status = filter.status().map(LiveStatus::as_str);
     let rows: Vec<LiveRow> = sqlx::query_as(&format!(
         "SELECT {LIVE_COLUMNS} FROM lives l JOIN channels c ON c.id = l.channel_id
@@ -92,7 +92,7 @@ pub async fn create(
 ) -> ApiResult<ChannelLive> {
     let title = check_title(&body.title)?;
     let description = check_description(body.description.as_deref())?;
-    super::channels::owned_enabled(state, caller, channel_id).await?;
+    super::channels::require_owned(state, caller, channel_id).await?;
     let now = state.now();
     let reserved_at = body.reserved_at.map_or(now, |t| t.millis());
     let id = crypto::random_id();
@@ -176,11 +176,7 @@ pub async fn start(state: &AppState, caller: &Caller, live_id: &str) -> ApiResul
         )
         .await?;
     }
-    let live = load_live(&mut tx, live_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("live"))?;
-    tx.commit().await?;
-    state.lives_changed();
+    let live = reload_and_commit(state, tx, live_id).await?;
     Ok(LiveData {
         live: live.to_wire(state),
     })
@@ -211,14 +207,23 @@ pub async fn stop(state: &AppState, caller: &Caller, live_id: &str) -> ApiResult
         }
         LiveStatus::End => {}
     }
-    let live = load_live(&mut tx, live_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("live"))?;
-    tx.commit().await?;
-    state.lives_changed();
+    let live = reload_and_commit(state, tx, live_id).await?;
     Ok(LiveData {
         live: live.to_wire(state),
     })
+}
+
+/// Reads the live as the transaction left it, then commits.
+async fn reload_and_commit(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    live_id: &str,
+) -> ApiResult<LiveRow> {
+    let live = load_live(&mut tx, live_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("live"))?;
+    state.commit(tx).await?;
+    Ok(live)
 }
 
 /// Ends an ON_AIR live and closes its session. Does nothing to a live that
@@ -313,11 +318,7 @@ pub async fn regenerate_key(
         .bind(live_id)
         .execute(&mut *tx)
         .await?;
-    let live = load_live(&mut tx, live_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("live"))?;
-    tx.commit().await?;
-    state.lives_changed();
+    let live = reload_and_commit(state, tx, live_id).await?;
     Ok(stream_key_of(state, &live))
 }
 

@@ -17,8 +17,9 @@ use crate::clock::{timestamp, Millis};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Caller};
 
-/// A live with what access checks need from its channel.
-#[derive(Debug, Clone, FromRow)]
+/// A live with what access checks need from its channel. `Debug` leaves
+/// the stream key out.
+#[derive(Clone, FromRow)]
 pub struct LiveRow {
     pub id: String,
     pub channel_id: String,
@@ -43,6 +44,19 @@ pub struct LiveRow {
 pub const LIVE_COLUMNS: &str = "l.id, l.channel_id, l.title, l.description, l.reserved_at, l.start_at, l.status, l.scope,
     l.stream_key, l.view_count, l.viewer_count, l.like_count, l.chat_count, l.created_at, l.updated_at,
     c.owner_id, c.enabled AS channel_enabled";
+
+impl std::fmt::Debug for LiveRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRow")
+            .field("id", &self.id)
+            .field("channel_id", &self.channel_id)
+            .field("status", &self.status)
+            .field("scope", &self.scope)
+            .field("owner_id", &self.owner_id)
+            .field("stream_key", &"***")
+            .finish_non_exhaustive()
+    }
+}
 
 impl LiveRow {
     /// The status column as the wire enum.

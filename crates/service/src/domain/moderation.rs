@@ -83,7 +83,7 @@ async fn set_ban(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(())
 }
 
@@ -132,7 +132,7 @@ pub async fn unban(
         .bind(target)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(())
 }
 
@@ -180,6 +180,6 @@ pub async fn set_mod(
         q = q.bind(&caller.user_id).bind(state.now());
     }
     q.execute(&mut *tx).await?;
-    tx.commit().await?;
+    state.commit(tx).await?;
     Ok(())
 }

@@ -182,7 +182,7 @@ pub async fn regenerate_key(
 pub struct PageQuery {
     #[serde(default = "first_page")]
     page: u32,
-    #[serde(default = "per_page")]
+    #[serde(default = "default_per_page")]
     per_page: u32,
 }
 
@@ -190,8 +190,8 @@ fn first_page() -> u32 {
     1
 }
 
-fn per_page() -> u32 {
-    20.min(limits::PER_PAGE_MAX)
+fn default_per_page() -> u32 {
+    20
 }
 
 pub async fn sessions(

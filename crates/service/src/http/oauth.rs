@@ -36,7 +36,7 @@ pub struct LoginForm {
     #[serde(default)]
     username: String,
     #[serde(default)]
-    password: String,
+    password: Secret,
     /// `login` or `cancel`.
     #[serde(default)]
     action: String,
@@ -56,7 +56,7 @@ pub async fn authorize_submit(
     if form.action == "cancel" {
         return redirect(&auth::deny(&state, &req));
     }
-    match auth::login(&state, &req, &form.username, &form.password).await {
+    match auth::login(&state, &req, &form.username, form.password.expose()).await {
         Ok(Some(to)) => redirect(&to),
         Ok(None) => login_page(
             &req,
@@ -175,20 +175,18 @@ fn login_page(req: &AuthorizeRequest, error: Option<&str>, status: StatusCode) -
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenParams {
     grant_type: Option<String>,
-    code: Option<String>,
+    code: Option<Secret>,
     redirect_uri: Option<String>,
-    code_verifier: Option<String>,
+    code_verifier: Option<Secret>,
     /// The refresh token: `refresh_token` (RFC 6749, older PRISM guides),
-    /// `token` (newer guides) or `_token` (one edition).
-    refresh_token: Option<String>,
-    token: Option<String>,
+    /// `token` (newer guides) or `_token` (one edition); also the token to
+    /// revoke (RFC 7009 §2.1, whose `token_type_hint` we need not read).
+    refresh_token: Option<Secret>,
+    token: Option<Secret>,
     #[serde(rename = "_token")]
-    underscore_token: Option<String>,
+    underscore_token: Option<Secret>,
     client_id: Option<String>,
-    client_secret: Option<String>,
-    /// RFC 7009 §2.1.
-    #[allow(dead_code)]
-    token_type_hint: Option<String>,
+    client_secret: Option<Secret>,
 }
 
 impl TokenParams {
@@ -264,7 +262,7 @@ fn basic_auth(headers: &HeaderMap) -> Result<Option<ClientAuth>, OAuthError> {
 fn client_auth(headers: &HeaderMap, p: &TokenParams) -> Result<ClientAuth, OAuthError> {
     let body = ClientAuth {
         client_id: p.client_id.clone(),
-        secret: p.client_secret.clone().map(Secret::new),
+        secret: p.client_secret.clone(),
     };
     match basic_auth(headers)? {
         Some(basic) => {
@@ -394,7 +392,7 @@ pub async fn revoke(
                 OAuthError::new(OAuthErrorCode::InvalidRequest, "token is required")
             })?;
         let client = auth::authenticate_client(&state, &client_auth(&headers, &p)?).await?;
-        auth::revoke(&state, &client, &token).await
+        auth::revoke(&state, &client, token.expose()).await
     }
     .await;
     match result {
