@@ -14,6 +14,8 @@
 //!   changes), free of HTTP types; [`domain::admin`] holds operator actions
 //!   and the demo seed.
 //! - [`sim`]: the simulated audience.
+//! - `testing` (feature `testing`): a scripted browser for the login page,
+//!   shared by this crate's tests and the client's.
 //! - [`db`], [`tls`], [`crypto`], [`clock`], [`state`], [`error`]: plumbing.
 //!
 //! Handlers parse, delegate and map errors; the rules live in `auth` and
@@ -30,10 +32,12 @@ pub mod http;
 pub mod server;
 pub mod sim;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Simulation, Storage, Tls};
 pub use error::{ApiError, StartError};
-pub use server::{serve, Service};
+pub use server::{serve, Running, Service};
 pub use state::AppState;

@@ -205,6 +205,108 @@ impl Service {
     }
 }
 
+/// A service running on its own task: what the desktop app embeds (demo
+/// mode) and what tests start. Dropping it asks the service to stop;
+/// [`Running::stop`] also waits until the database is closed.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    base_url: String,
+    admin_token: String,
+    fingerprint: Option<String>,
+    cert_pem: Option<String>,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Binds `addr` (port 0 picks a free one), opens the service and
+    /// serves on a new task.
+    pub async fn start(config: Config, addr: SocketAddr) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Io {
+                path: addr.to_string(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Io {
+            path: addr.to_string(),
+            source,
+        })?;
+        let service = Service::open(config, addr).await?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let base_url = service.base_url().to_owned();
+        let admin_token = service.admin_token().to_owned();
+        let fingerprint = service.fingerprint().map(str::to_owned);
+        let cert_pem = service.cert_pem().map(str::to_owned);
+        let state = service.state().clone();
+        let task = tokio::spawn(service.run(listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            addr,
+            base_url,
+            admin_token,
+            fingerprint,
+            cert_pem,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL clients use (`https://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Bearer token of the `/admin` routes.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// SHA-256 fingerprint of the certificate (`AB:CD:...`), to pin.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// The certificate, PEM.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.cert_pem.as_deref()
+    }
+
+    /// The shared state (operator actions, tests).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Stops serving and waits until open connections are drained and the
+    /// database is closed.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
 /// Opens and runs a service on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use onair_service::{AppState, Config, ManualClock, Service, Storage};
+pub use onair_service::testing::{hidden_inputs, submit_login, Submitted};
+use onair_service::{AppState, Config, ManualClock, Running, Storage};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tokio::sync::oneshot;
 
 /// A running service.
 pub struct TestService {
@@ -23,8 +23,7 @@ pub struct TestService {
     pub http: reqwest::Client,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    running: Option<Running>,
 }
 
 /// A fresh temporary directory, removed by the caller.
@@ -49,7 +48,19 @@ impl TestService {
         let mut config = Config::for_tests();
         config.clock = clock.clone();
         adjust(&mut config);
-        Self::launch(config, clock).await
+        let running = Running::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let cert_pem = running.cert_pem().unwrap().to_owned();
+        Self {
+            base: running.base_url().to_owned(),
+            admin_token: running.admin_token().to_owned(),
+            http: client_for(&cert_pem),
+            cert_pem,
+            state: running.state().clone(),
+            clock,
+            running: Some(running),
+        }
     }
 
     /// On a data directory.
@@ -57,39 +68,10 @@ impl TestService {
         Self::start_with(|c| c.storage = Storage::Dir(dir.to_owned())).await
     }
 
-    async fn launch(config: Config, clock: Arc<ManualClock>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let service = Service::open(config, listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let cert_pem = service.cert_pem().unwrap().to_owned();
-        let http = client_for(&cert_pem);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let base = service.base_url().to_owned();
-        let admin_token = service.admin_token().to_owned();
-        let state = service.state().clone();
-        let task = tokio::spawn(service.run(listener, async {
-            let _ = stopped.await;
-        }));
-        Self {
-            base,
-            admin_token,
-            cert_pem,
-            http,
-            state,
-            clock,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
     /// Stops the service and waits until it has closed its database.
     pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.unwrap().unwrap();
+        if let Some(running) = self.running.take() {
+            running.stop().await.unwrap();
         }
     }
 
@@ -199,14 +181,6 @@ impl TestService {
     }
 }
 
-impl Drop for TestService {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
-}
-
 /// An HTTPS client that trusts only the service's certificate and does
 /// not follow redirects (the tests read them).
 pub fn client_for(cert_pem: &str) -> reqwest::Client {
@@ -312,39 +286,17 @@ impl AuthFlow {
         password: &str,
         action: &str,
     ) -> Result<String, (StatusCode, String)> {
-        let page = svc.http.get(self.authorize_url(svc)).send().await.unwrap();
-        let status = page.status();
-        if let Some(loc) = page.headers().get("location") {
-            return Err((status, loc.to_str().unwrap().to_owned()));
-        }
-        let html = page.text().await.unwrap();
-        if status != 200 {
-            return Err((status, html));
-        }
-        let mut form = hidden_inputs(&html);
-        form.push(("username".into(), user.into()));
-        form.push(("password".into(), password.into()));
-        form.push(("action".into(), action.into()));
-        let resp = svc
-            .http
-            .post(svc.url("/oauth/authorize"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(&form).unwrap())
-            .send()
+        let submitted = submit_login(&svc.http, &self.authorize_url(svc), user, password, action)
             .await
             .unwrap();
-        let status = resp.status();
-        let Some(loc) = resp
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_owned())
-        else {
-            return Err((status, resp.text().await.unwrap()));
+        let loc = match submitted {
+            Submitted::Redirect(loc) => loc,
+            Submitted::Page(status, body) => return Err((status, body)),
         };
         let url = url::Url::parse(&loc).unwrap();
         let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
         match q.get("code") {
-            Some(code) if status == 302 => {
+            Some(code) => {
                 assert_eq!(
                     q.get("state"),
                     Some(&self.state),
@@ -353,7 +305,7 @@ impl AuthFlow {
                 assert_eq!(q.get("iss"), Some(&svc.base), "RFC 9207 iss");
                 Ok(code.clone())
             }
-            _ => Err((status, loc)),
+            None => Err((StatusCode::FOUND, loc)),
         }
     }
 
@@ -409,23 +361,4 @@ impl AuthFlow {
         )
         .await
     }
-}
-
-/// `name`/`value` of every `<input type="hidden">` of a page, unescaped.
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let unescape = |s: &str| {
-        s.replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|rest| {
-            let name = rest.strip_prefix("name=\"")?.split('"').next()?;
-            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), unescape(value)))
-        })
-        .collect()
 }

@@ -1,0 +1,902 @@
+//! A service and a logged-in session with it.
+//!
+//! [`Connector`] is one profile made ready to talk: its HTTP client (with
+//! the profile's TLS trust), its endpoints (RFC 8414 discovery or the
+//! profile), its client credentials. It starts logins and restores them
+//! from the token store.
+//!
+//! [`Client`] is a login: tokens, the account, and one typed method per
+//! call of spec §3-§5. Access tokens live in memory; they are refreshed
+//! ahead of expiry and on a 401, one refresh at a time however many calls
+//! wait on it (they queue on the token lock). A rotated refresh token is
+//! saved to the store before it is used. A refused refresh turns the client
+//! into "login required" once: every later call fails fast without
+//! touching the network, until a new login.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use onair_api::{
+    BanTime, Capabilities, Channel, ChannelData, ChannelList, ChannelLive, ChatListRequest,
+    ChatMessage, ChatPage, ChatSend, ChatSent, CreateLive, Envelope, ErrorName, EventList, Live,
+    LiveData, LiveList, OptionalApi, Secret, SessionList, StatusFilter, StreamKey, User, UserData,
+};
+use rand::Rng;
+use reqwest::{Method, StatusCode};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use tokio::sync::watch;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::login::{LoginRequest, LoginSlot, PendingLogin};
+use crate::oauth::{self, ClientAuth, Endpoints, Grant, TokenError, Tokens};
+use crate::profile::Profile;
+use crate::store::{self, Credentials, TokenStore, PROFILE_ENTRY};
+
+/// Tunables of a connector and its clients.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Refresh this long before the access token expires (at most a tenth
+    /// of its lifetime, so short-lived tokens are not refreshed at once).
+    pub refresh_ahead: Duration,
+    /// Tries of an idempotent GET on transport errors, 5xx and 429.
+    pub attempts: u32,
+    /// First backoff of those retries; doubles, with ±50 % jitter.
+    pub backoff: Duration,
+    /// A 429's `Retry-After` longer than this is reported, not waited out.
+    pub max_retry_after: Duration,
+    /// How long the browser login may take.
+    pub login_timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            refresh_ahead: Duration::from_secs(60),
+            attempts: 3,
+            backoff: Duration::from_millis(250),
+            max_retry_after: Duration::from_secs(30),
+            login_timeout: crate::login::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Where a client's login stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStatus {
+    LoggedIn,
+    /// The service refused the refresh token: log in again.
+    LoginRequired,
+    LoggedOut,
+}
+
+/// One profile, ready to log in.
+#[derive(Debug, Clone)]
+pub struct Connector(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    profile: Profile,
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    auth: ClientAuth,
+    store: Arc<dyn TokenStore>,
+    options: ClientOptions,
+}
+
+/// A finished browser login: the client has its tokens even when fetching
+/// the user failed (`user` says why); [`Client::user`] can try again.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub client: Client,
+    pub user: Result<User>,
+}
+
+impl Connector {
+    /// Validates the profile, reads its client secret from the store, and
+    /// discovers its endpoints (a network call).
+    pub async fn new(profile: Profile, store: Arc<dyn TokenStore>) -> Result<Self> {
+        Self::with_options(profile, store, ClientOptions::default()).await
+    }
+
+    pub async fn with_options(
+        profile: Profile,
+        store: Arc<dyn TokenStore>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        profile.validate()?;
+        let http = crate::tls::http_client(profile.pinned_sha256.as_deref())?;
+        let client_secret = if profile.has_client_secret {
+            let (s, id) = (store.clone(), profile.id.clone());
+            let creds = store::blocking(move || s.load(&id, PROFILE_ENTRY)).await?;
+            Some(creds.and_then(|c| c.client_secret).ok_or_else(|| {
+                Error::profile(
+                    "clientSecret",
+                    "the profile needs a client secret and none is stored",
+                )
+            })?)
+        } else {
+            None
+        };
+        let endpoints = oauth::discover(&http, &profile).await?;
+        Ok(Self(Arc::new(Shared {
+            auth: ClientAuth {
+                client_id: profile.client_id.clone(),
+                client_secret,
+            },
+            profile,
+            http,
+            endpoints,
+            store,
+            options,
+        })))
+    }
+
+    /// Keeps a profile's client secret in the store (never in the file).
+    pub async fn save_client_secret(
+        store: Arc<dyn TokenStore>,
+        profile_id: &str,
+        secret: Option<Secret>,
+    ) -> Result<()> {
+        let id = profile_id.to_owned();
+        store::blocking(move || match secret {
+            Some(s) => store.save(
+                &id,
+                PROFILE_ENTRY,
+                &Credentials {
+                    refresh_token: None,
+                    client_secret: Some(s),
+                },
+            ),
+            None => store.delete(&id, PROFILE_ENTRY),
+        })
+        .await
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.0.profile
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.0.endpoints
+    }
+
+    /// Starts a browser login (see [`crate::login`]); a login already
+    /// running in `slot` is cancelled.
+    pub async fn start_login(&self, slot: &LoginSlot) -> Result<PendingLogin> {
+        PendingLogin::start(
+            slot,
+            LoginRequest {
+                endpoints: &self.0.endpoints,
+                client_id: &self.0.auth.client_id,
+                scopes: &self.0.profile.scopes,
+                timeout: self.0.options.login_timeout,
+            },
+        )
+        .await
+    }
+
+    /// Waits for the browser, exchanges the code, then fetches the user
+    /// (and saves the refresh token under that account).
+    pub async fn complete_login(&self, pending: PendingLogin) -> Result<LoggedIn> {
+        let tokens = pending.finish(&self.0.http, &self.0.auth).await?;
+        let client = Client::new(self.0.clone(), tokens, None);
+        let user = client.user().await;
+        Ok(LoggedIn { client, user })
+    }
+
+    /// A client from the refresh token stored for `account`, if any. The
+    /// first call refreshes it.
+    pub async fn restore(&self, account: &str) -> Result<Option<Client>> {
+        let (s, id, acc) = (
+            self.0.store.clone(),
+            self.0.profile.id.clone(),
+            account.to_owned(),
+        );
+        let creds = store::blocking(move || s.load(&id, &acc)).await?;
+        let Some(refresh) = creds.and_then(|c| c.refresh_token) else {
+            return Ok(None);
+        };
+        let client = Client::new(
+            self.0.clone(),
+            Tokens {
+                access: Secret::default(),
+                refresh: Some(refresh),
+                expires_at: Some(Instant::now()),
+            },
+            Some(account.to_owned()),
+        );
+        Ok(Some(client))
+    }
+}
+
+/// A login with one service; cheap to clone (watchers hold clones).
+#[derive(Debug, Clone)]
+pub struct Client(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    shared: Arc<Shared>,
+    api: Url,
+    tokens: tokio::sync::Mutex<TokenState>,
+    account: Mutex<Option<String>>,
+    status: watch::Sender<AuthStatus>,
+    optional: Mutex<Option<Vec<OptionalApi>>>,
+    own_stops: Mutex<HashSet<String>>,
+    refreshes: AtomicU64,
+}
+
+#[derive(Debug)]
+struct TokenState {
+    access: Option<Secret>,
+    /// When to refresh ahead of expiry; `None`: until the service says 401.
+    refresh_at: Option<Instant>,
+    refresh: Option<Secret>,
+    /// Bumped on every new access token, so a 401 only discards the token
+    /// the failed call used.
+    generation: u64,
+    login_required: bool,
+}
+
+impl Client {
+    fn new(shared: Arc<Shared>, tokens: Tokens, account: Option<String>) -> Self {
+        let api = shared
+            .profile
+            .url(onair_api::BASE_PATH)
+            .expect("validated profile");
+        let mut state = TokenState {
+            access: None,
+            refresh_at: None,
+            refresh: None,
+            generation: 0,
+            login_required: false,
+        };
+        state.install(tokens, shared.options.refresh_ahead);
+        Self(Arc::new(Inner {
+            shared,
+            api,
+            tokens: tokio::sync::Mutex::new(state),
+            account: Mutex::new(account),
+            status: watch::Sender::new(AuthStatus::LoggedIn),
+            optional: Mutex::new(None),
+            own_stops: Mutex::new(HashSet::new()),
+            refreshes: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.0.shared.profile
+    }
+
+    /// The user id this login is stored under, once known.
+    pub fn account(&self) -> Option<String> {
+        self.0.account.lock().expect("account lock").clone()
+    }
+
+    /// Follows the login's status ([`AuthStatus::LoginRequired`] is sent
+    /// once, when a refresh is refused).
+    pub fn auth_status(&self) -> watch::Receiver<AuthStatus> {
+        self.0.status.subscribe()
+    }
+
+    /// Refreshes done so far (for tests and diagnostics).
+    pub fn refresh_count(&self) -> u64 {
+        self.0.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// Revokes the login at the service (RFC 7009, when it has an
+    /// endpoint) and deletes the stored refresh token. The local side is
+    /// forgotten even when the service cannot be reached.
+    pub async fn logout(&self) -> Result<()> {
+        let refresh = {
+            let mut st = self.0.tokens.lock().await;
+            st.access = None;
+            st.login_required = true;
+            st.refresh.take()
+        };
+        let shared = &self.0.shared;
+        let revoked = match &refresh {
+            Some(r) => oauth::revoke(&shared.http, &shared.endpoints, &shared.auth, r).await,
+            None => Ok(()),
+        };
+        if let Some(account) = self.account() {
+            let (s, id) = (shared.store.clone(), shared.profile.id.clone());
+            store::blocking(move || s.delete(&id, &account)).await?;
+        }
+        self.0.status.send_replace(AuthStatus::LoggedOut);
+        revoked
+    }
+
+    // ----- tokens -------------------------------------------------------
+
+    /// A usable access token and its generation; refreshes first when it
+    /// is missing or about to expire.
+    async fn access(&self) -> Result<(Secret, u64)> {
+        let mut st = self.0.tokens.lock().await;
+        if st.login_required {
+            return Err(Error::LoginRequired);
+        }
+        let fresh = st.access.is_some() && st.refresh_at.is_none_or(|t| Instant::now() < t);
+        if !fresh {
+            self.refresh_locked(&mut st).await?;
+        }
+        let access = st.access.clone().ok_or(Error::LoginRequired)?;
+        Ok((access, st.generation))
+    }
+
+    /// The service said 401 to the token of `generation`: drop it, unless a
+    /// newer one has come meanwhile.
+    async fn rejected(&self, generation: u64) {
+        let mut st = self.0.tokens.lock().await;
+        if st.generation == generation {
+            st.access = None;
+        }
+    }
+
+    /// RFC 6749 §6, with the token lock held: one refresh at a time.
+    async fn refresh_locked(&self, st: &mut TokenState) -> Result<()> {
+        let shared = &self.0.shared;
+        let Some(refresh) = st.refresh.clone() else {
+            return Err(self.login_required(st).await);
+        };
+        match oauth::token(
+            &shared.http,
+            &shared.endpoints,
+            &shared.auth,
+            Grant::Refresh(&refresh),
+        )
+        .await
+        {
+            Ok(mut tokens) => {
+                self.0.refreshes.fetch_add(1, Ordering::Relaxed);
+                // Services that do not rotate keep the old refresh token.
+                if tokens.refresh.is_none() {
+                    tokens.refresh = Some(refresh);
+                }
+                // Saved before it is used: a crash now must not strand the
+                // login on a spent token.
+                if let Some(account) = self.account() {
+                    if let Err(e) = self.save_refresh(&account, tokens.refresh.clone()).await {
+                        tracing::warn!(error = %e, "could not save the rotated refresh token");
+                    }
+                }
+                st.install(tokens, shared.options.refresh_ahead);
+                Ok(())
+            }
+            Err(TokenError::Refused { error, .. }) => {
+                tracing::info!(%error, "refresh refused; login required");
+                Err(self.login_required(st).await)
+            }
+            Err(TokenError::Failed(e)) => Err(e),
+        }
+    }
+
+    async fn login_required(&self, st: &mut TokenState) -> Error {
+        st.access = None;
+        st.refresh = None;
+        if !st.login_required {
+            st.login_required = true;
+            if let Some(account) = self.account() {
+                if let Err(e) = self.save_refresh(&account, None).await {
+                    tracing::warn!(error = %e, "could not forget the refused refresh token");
+                }
+            }
+            self.0.status.send_replace(AuthStatus::LoginRequired);
+        }
+        Error::LoginRequired
+    }
+
+    async fn save_refresh(&self, account: &str, refresh: Option<Secret>) -> Result<()> {
+        let shared = &self.0.shared;
+        let (s, id, acc) = (
+            shared.store.clone(),
+            shared.profile.id.clone(),
+            account.to_owned(),
+        );
+        let client_secret = shared.auth.client_secret.clone();
+        store::blocking(move || match refresh {
+            Some(r) => s.save(
+                &id,
+                &acc,
+                &Credentials {
+                    refresh_token: Some(r),
+                    client_secret,
+                },
+            ),
+            None => s.delete(&id, &acc),
+        })
+        .await
+    }
+
+    // ----- requests -----------------------------------------------------
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.0.api.clone();
+        url.path_segments_mut()
+            .expect("https URL has segments")
+            .pop_if_empty()
+            .extend(segments);
+        url
+    }
+
+    /// One call with auth, retries and envelope decoding. Only GETs are
+    /// retried: the other calls change things.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<serde_json::Value>,
+    ) -> Result<Option<T>> {
+        let opts = &self.0.shared.options;
+        let retry = method == Method::GET;
+        let mut attempt = 0;
+        let mut reauthorised = false;
+        loop {
+            attempt += 1;
+            let (token, generation) = self.access().await?;
+            let mut req = self
+                .0
+                .shared
+                .http
+                .request(method.clone(), url.clone())
+                .header("x-prism-access-token", token.expose())
+                .header("accept", "application/json");
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = Error::transport(e);
+                    if retry && attempt < opts.attempts {
+                        tokio::time::sleep(jitter(opts.backoff, attempt)).await;
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !reauthorised {
+                // The token was refused (expired early, revoked, service
+                // restarted): refresh once and try again.
+                reauthorised = true;
+                attempt -= 1;
+                self.rejected(generation).await;
+                continue;
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let retry_after = retry_after(&resp);
+                if retry
+                    && attempt < opts.attempts
+                    && retry_after.is_none_or(|d| d <= opts.max_retry_after)
+                {
+                    tokio::time::sleep(
+                        retry_after.unwrap_or_else(|| jitter(opts.backoff, attempt)),
+                    )
+                    .await;
+                    continue;
+                }
+                return Err(Error::RateLimited { retry_after });
+            }
+            if status.is_server_error() && retry && attempt < opts.attempts {
+                tokio::time::sleep(jitter(opts.backoff, attempt)).await;
+                continue;
+            }
+            let bytes = resp.bytes().await.map_err(Error::transport)?;
+            return decode(status, &bytes);
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
+        self.send(Method::GET, self.url(segments), None)
+            .await?
+            .ok_or_else(no_data)
+    }
+
+    async fn with_body<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<serde_json::Value>,
+    ) -> Result<T> {
+        self.send(method, self.url(segments), body)
+            .await?
+            .ok_or_else(no_data)
+    }
+
+    /// A call whose answer is "N/A" (`data: null`).
+    async fn no_answer(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<serde_json::Value>,
+    ) -> Result<()> {
+        self.send::<IgnoredAny>(method, self.url(segments), body)
+            .await
+            .map(|_| ())
+    }
+
+    // ----- spec §2-§3 ---------------------------------------------------
+
+    /// `GET /user`; the first success names the account the login is
+    /// stored under, and saves it.
+    pub async fn user(&self) -> Result<User> {
+        let user = self.get::<UserData>(&["user"]).await?.user;
+        let id = user.user_id.as_str().to_owned();
+        let newly_known = {
+            let mut account = self.0.account.lock().expect("account lock");
+            let new = account.as_deref() != Some(&id);
+            *account = Some(id.clone());
+            new
+        };
+        if newly_known {
+            let refresh = self.0.tokens.lock().await.refresh.clone();
+            if refresh.is_some() {
+                self.save_refresh(&id, refresh).await?;
+            }
+        }
+        Ok(user)
+    }
+
+    /// `GET /capabilities` (onair); `None` when the service has no such call.
+    pub async fn capabilities(&self) -> Result<Option<Capabilities>> {
+        match self.get::<Capabilities>(&["capabilities"]).await {
+            Ok(c) => Ok(Some(c)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The optional APIs (spec §4) this service offers: `/capabilities`
+    /// when it answers, else the profile's list; an API whose dependency is
+    /// off is off too. Asked once per client.
+    pub async fn optional_apis(&self) -> Result<Vec<OptionalApi>> {
+        if let Some(known) = self.0.optional.lock().expect("optional lock").clone() {
+            return Ok(known);
+        }
+        let on = match self.capabilities().await? {
+            Some(c) => c.optional_apis,
+            None => self.profile().optional_apis.clone(),
+        };
+        let usable = OptionalApi::usable(&on);
+        *self.0.optional.lock().expect("optional lock") = Some(usable.clone());
+        Ok(usable)
+    }
+
+    async fn require(&self, api: OptionalApi) -> Result<()> {
+        if self.optional_apis().await?.contains(&api) {
+            Ok(())
+        } else {
+            Err(Error::NotSupported(api.as_str().to_owned()))
+        }
+    }
+
+    pub async fn channels(&self) -> Result<ChannelList> {
+        self.get(&["channel", "list"]).await
+    }
+
+    pub async fn channel(&self, channel_id: &str) -> Result<Channel> {
+        Ok(self
+            .get::<ChannelData>(&["channel", channel_id])
+            .await?
+            .channel)
+    }
+
+    pub async fn lives(&self, channel_id: &str, filter: StatusFilter) -> Result<Vec<Live>> {
+        let mut url = self.url(&["channel", channel_id, "lives"]);
+        url.query_pairs_mut().append_pair("status", filter.as_str());
+        Ok(self
+            .send::<LiveList>(Method::GET, url, None)
+            .await?
+            .ok_or_else(no_data)?
+            .lives)
+    }
+
+    pub async fn live(&self, live_id: &str) -> Result<Live> {
+        Ok(self.get::<LiveData>(&["live", live_id]).await?.live)
+    }
+
+    pub async fn create_live(&self, channel_id: &str, live: &CreateLive) -> Result<Live> {
+        let body = serde_json::to_value(live).expect("create body serialises");
+        Ok(self
+            .with_body::<ChannelLive>(Method::POST, &["channel", channel_id, "live"], Some(body))
+            .await?
+            .live)
+    }
+
+    pub async fn start_live(&self, live_id: &str) -> Result<Live> {
+        Ok(self
+            .with_body::<LiveData>(Method::PUT, &["live", live_id, "start"], None)
+            .await?
+            .live)
+    }
+
+    /// Stops a live. The live watcher knows this stop was ours, so it does
+    /// not report a forced end.
+    pub async fn stop_live(&self, live_id: &str) -> Result<Live> {
+        self.0
+            .own_stops
+            .lock()
+            .expect("stops lock")
+            .insert(live_id.to_owned());
+        let result = self
+            .with_body::<LiveData>(Method::PUT, &["live", live_id, "stop"], None)
+            .await;
+        if result.is_err() {
+            self.0.own_stops.lock().expect("stops lock").remove(live_id);
+        }
+        Ok(result?.live)
+    }
+
+    /// True once per stop of ours of `live_id` (the live watcher asks).
+    pub(crate) fn take_own_stop(&self, live_id: &str) -> bool {
+        self.0.own_stops.lock().expect("stops lock").remove(live_id)
+    }
+
+    // ----- spec §4 ------------------------------------------------------
+
+    /// A page of chat: the latest `max` with no token, else what came after
+    /// the token (LIVE_CHAT_LIST).
+    pub async fn chat_list(
+        &self,
+        live_id: &str,
+        page_token: Option<&str>,
+        max: u64,
+    ) -> Result<ChatPage> {
+        self.require(OptionalApi::LiveChatList).await?;
+        let body = ChatListRequest {
+            max_results: Some(max),
+            page_token: page_token.map(str::to_owned),
+        };
+        self.with_body(
+            Method::POST,
+            &["live", live_id, "chat"],
+            Some(serde_json::to_value(body).expect("chat body serialises")),
+        )
+        .await
+    }
+
+    /// LIVE_CHAT_SEND.
+    pub async fn chat_send(&self, live_id: &str, message: &str) -> Result<ChatMessage> {
+        self.require(OptionalApi::LiveChatSend).await?;
+        let body = serde_json::to_value(ChatSend {
+            message: message.to_owned(),
+        })
+        .expect("chat body serialises");
+        Ok(self
+            .with_body::<ChatSent>(Method::PUT, &["live", live_id, "chat"], Some(body))
+            .await?
+            .chat_message)
+    }
+
+    /// LIVE_CHAT_DELETE.
+    pub async fn chat_delete(&self, live_id: &str, message_id: &str) -> Result<()> {
+        self.require(OptionalApi::LiveChatDelete).await?;
+        self.no_answer(Method::DELETE, &["live", live_id, "chat", message_id], None)
+            .await
+    }
+
+    /// USER_BAN: a permanent ban from this live's chat.
+    pub async fn ban(&self, live_id: &str, user_id: &str) -> Result<()> {
+        self.require(OptionalApi::UserBan).await?;
+        self.no_answer(Method::PUT, &["live", live_id, "ban", user_id], None)
+            .await
+    }
+
+    /// USER_BAN: lifts permanent and timed bans.
+    pub async fn unban(&self, live_id: &str, user_id: &str) -> Result<()> {
+        self.require(OptionalApi::UserBan).await?;
+        self.no_answer(Method::PUT, &["live", live_id, "unban", user_id], None)
+            .await
+    }
+
+    /// USER_BAN_TEMPORARY, for `seconds` > 0.
+    pub async fn timed_ban(&self, live_id: &str, user_id: &str, seconds: u32) -> Result<()> {
+        self.require(OptionalApi::UserBanTemporary).await?;
+        if seconds == 0 {
+            return Err(Error::Invalid(
+                "a timed ban lasts at least one second".into(),
+            ));
+        }
+        let body = serde_json::to_value(BanTime {
+            ban_time: i64::from(seconds),
+        })
+        .expect("ban body serialises");
+        self.no_answer(
+            Method::PUT,
+            &["live", live_id, "timedBan", user_id],
+            Some(body),
+        )
+        .await
+    }
+
+    /// USER_MOD: grants chat admin.
+    pub async fn grant_mod(&self, live_id: &str, user_id: &str) -> Result<()> {
+        self.require(OptionalApi::UserMod).await?;
+        self.no_answer(Method::PUT, &["live", live_id, "mod", user_id], None)
+            .await
+    }
+
+    /// USER_MOD: removes chat admin.
+    pub async fn remove_mod(&self, live_id: &str, user_id: &str) -> Result<()> {
+        self.require(OptionalApi::UserMod).await?;
+        self.no_answer(Method::PUT, &["live", live_id, "unmod", user_id], None)
+            .await
+    }
+
+    // ----- spec §5 ------------------------------------------------------
+
+    pub async fn stream_key(&self, live_id: &str) -> Result<StreamKey> {
+        self.get(&["live", live_id, "streamkey"]).await
+    }
+
+    /// A new key; 409 STREAM_ACTIVE while the live is on air.
+    pub async fn regenerate_key(&self, live_id: &str) -> Result<StreamKey> {
+        self.with_body(
+            Method::PUT,
+            &["live", live_id, "streamkey", "regenerate"],
+            None,
+        )
+        .await
+    }
+
+    pub async fn sessions(&self, live_id: &str, page: u32, per_page: u32) -> Result<SessionList> {
+        let mut url = self.url(&["live", live_id, "sessions"]);
+        url.query_pairs_mut()
+            .append_pair("page", &page.to_string())
+            .append_pair("perPage", &per_page.to_string());
+        self.send(Method::GET, url, None).await?.ok_or_else(no_data)
+    }
+
+    pub async fn events(&self, session_id: &str) -> Result<EventList> {
+        self.get(&["session", session_id, "events"]).await
+    }
+}
+
+impl TokenState {
+    fn install(&mut self, tokens: Tokens, ahead: Duration) {
+        self.access = (!tokens.access.is_empty()).then_some(tokens.access);
+        self.refresh = tokens.refresh;
+        self.refresh_at = tokens.expires_at.map(|at| {
+            let now = Instant::now();
+            let lifetime = at.saturating_duration_since(now);
+            at - ahead.min(lifetime / 10)
+        });
+        self.generation += 1;
+        self.login_required = false;
+    }
+}
+
+fn no_data() -> Error {
+    Error::Server {
+        status: 200,
+        message: "the answer had no data".into(),
+    }
+}
+
+/// `base · 2^(attempt-1)`, ±50 %.
+fn jitter(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1 << attempt.saturating_sub(1).min(6));
+    exp.mul_f64(rand::thread_rng().gen_range(0.5..1.5))
+}
+
+/// RFC 9110 §10.2.3: seconds (an HTTP date is treated as unknown).
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The envelope of spec §1 into data or a typed error.
+fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<Option<T>> {
+    let envelope = serde_json::from_slice::<Envelope<T>>(body);
+    match envelope {
+        Ok(e) if status.is_success() && e.success => Ok(e.data),
+        Ok(e) => Err(error_for(status, e.error_name, e.message)),
+        Err(parse) if status.is_success() => Err(Error::Server {
+            status: status.as_u16(),
+            message: format!("the answer is not in the spec's shape: {parse}"),
+        }),
+        Err(_) => {
+            // A failure without a readable envelope: at least keep the name.
+            let head = serde_json::from_slice::<Envelope<IgnoredAny>>(body).ok();
+            let (name, message) = head.map(|e| (e.error_name, e.message)).unwrap_or_default();
+            Err(error_for(status, name, message))
+        }
+    }
+}
+
+fn error_for(status: StatusCode, name: Option<ErrorName>, message: Option<String>) -> Error {
+    let message = message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    if name == Some(ErrorName::NotSupported) {
+        return Error::NotSupported(message);
+    }
+    // A 200 with `success: false` takes its class from the name.
+    let code = match (status.is_success(), &name) {
+        (true, Some(n)) => n.http_status(),
+        _ => status.as_u16(),
+    };
+    match code {
+        400 | 422 => Error::Invalid(message),
+        401 => Error::Unauthorized(message),
+        403 => Error::Forbidden(message),
+        404 | 410 => Error::NotFound(message),
+        409 => Error::Conflict {
+            name: name.map_or_else(|| "CONFLICT".to_owned(), |n| n.as_str().to_owned()),
+            message,
+        },
+        429 => Error::RateLimited { retry_after: None },
+        _ => Error::Server {
+            status: code,
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_decode_into_typed_errors() {
+        let ok: Option<UserData> = decode(
+            StatusCode::OK,
+            br#"{"success":true,"errorCode":0,"data":{"user":{"userId":7}}}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.unwrap().user.user_name, "7");
+        let err = |status: u16, body: &str| {
+            decode::<IgnoredAny>(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+                .unwrap_err()
+        };
+        assert_eq!(
+            err(
+                409,
+                r#"{"success":false,"errorCode":40901,"errorName":"STREAM_ACTIVE","message":"on air"}"#
+            ),
+            Error::Conflict {
+                name: "STREAM_ACTIVE".into(),
+                message: "on air".into()
+            }
+        );
+        assert_eq!(
+            err(
+                404,
+                r#"{"success":false,"errorName":"NOT_SUPPORTED","message":"off"}"#
+            ),
+            Error::NotSupported("off".into())
+        );
+        assert_eq!(err(404, "<html>"), Error::NotFound("Not Found".into()));
+        assert_eq!(
+            err(
+                200,
+                r#"{"success":false,"errorName":"INVALID_PARAMETER","message":"title"}"#
+            ),
+            Error::Invalid("title".into())
+        );
+        assert!(matches!(
+            err(502, "bad gateway"),
+            Error::Server { status: 502, .. }
+        ));
+        assert!(matches!(err(200, "[]"), Error::Server { status: 200, .. }));
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter() {
+        let base = Duration::from_millis(100);
+        for attempt in 1..=4 {
+            let d = jitter(base, attempt);
+            let nominal = base * (1 << (attempt - 1));
+            assert!(d >= nominal / 2 && d <= nominal * 3 / 2, "{d:?}");
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! Watchers: tokio tasks that poll the service for one live and send what
+//! changed through a channel. Dropping the [`Watch`] handle (or the
+//! receiver) stops the task.
+//!
+//! - [`watch_live`] polls `GET /live/{id}` (spec §3: every 5 s while a live
+//!   runs) and reports status and stat changes, and a [`LiveEvent::ForcedEnd`]
+//!   when the live goes from ON_AIR to END without a stop of ours.
+//! - [`follow_chat`] keeps the chat `pageToken` (spec §4), polls every 3 s,
+//!   and polls again at once while pages come back full, so a busy chat is
+//!   drained instead of falling behind; messages are deduplicated by id.
+//!
+//! Both back off (capped, jittered) on transport errors and 5xx, saying
+//! [`Offline`](LiveEvent::Offline) once per failed poll with the time to the
+//! next one and [`Online`](LiveEvent::Online) when the service answers
+//! again, without losing their place. They keep working across token
+//! refreshes (the client does those); when the login is refused they say
+//! so once and wait, keeping their state, until the client is logged in
+//! again.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use onair_api::{ChatMessage, EndReason, Live, LiveStatus};
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{AuthStatus, Client};
+use crate::error::Error;
+
+/// A running watcher; dropping it stops the task.
+#[derive(Debug)]
+pub struct Watch {
+    cancel: CancellationToken,
+}
+
+impl Watch {
+    /// Stops the watcher (as dropping it does).
+    pub fn stop(self) {}
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// How a watcher polls.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// Time between polls when nothing is pending.
+    pub interval: Duration,
+    /// First backoff after a failure; doubles up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Events buffered before the watcher waits for the receiver.
+    pub capacity: usize,
+}
+
+impl WatchOptions {
+    /// Spec §3: the live is polled every 5 s.
+    pub fn live() -> Self {
+        Self {
+            interval: Duration::from_secs(5),
+            backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            capacity: 64,
+        }
+    }
+
+    /// Spec §4: chat every 3-5 s; we take 3.
+    pub fn chat() -> Self {
+        Self {
+            interval: Duration::from_secs(3),
+            ..Self::live()
+        }
+    }
+}
+
+/// What the live watcher reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveEvent {
+    /// The first answer.
+    Snapshot(Live),
+    /// Anything in the live changed (status, stats, title...).
+    Updated(Live),
+    /// The status moved (sent before the `Updated` that carries it).
+    StatusChanged { from: LiveStatus, to: LiveStatus },
+    /// The service ended the live without a stop of ours (spec §3: "a live
+    /// that the service ended or blocked shows END"); `reason` from the
+    /// session record when the service keeps one (spec §5).
+    ForcedEnd {
+        live: Live,
+        reason: Option<EndReason>,
+    },
+    /// A poll failed; the next try is in `retry_in`.
+    Offline { error: Error, retry_in: Duration },
+    /// The service answers again.
+    Online,
+    /// The login was refused; polling waits for a new login.
+    LoginRequired,
+    /// The live is gone (404) or no longer ours: the watcher has stopped.
+    Gone(Error),
+}
+
+/// What the chat follower reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    /// New messages, in the service's order, each once.
+    Messages(Vec<ChatMessage>),
+    Offline {
+        error: Error,
+        retry_in: Duration,
+    },
+    Online,
+    LoginRequired,
+    /// Chat cannot be followed (not offered, live gone, not allowed): the
+    /// follower has stopped.
+    Stopped(Error),
+}
+
+/// Outage bookkeeping shared by both watchers.
+struct Outage {
+    failures: u32,
+    options: WatchOptions,
+}
+
+impl Outage {
+    fn delay(&mut self) -> Duration {
+        self.failures += 1;
+        let exp = self
+            .options
+            .backoff
+            .saturating_mul(1 << (self.failures - 1).min(10))
+            .min(self.options.max_backoff);
+        exp.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+    }
+
+    /// True when the service just came back.
+    fn recovered(&mut self) -> bool {
+        std::mem::take(&mut self.failures) > 0
+    }
+}
+
+/// Sleeps unless cancelled first; false when cancelled.
+async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => true,
+        () = cancel.cancelled() => false,
+    }
+}
+
+/// Waits until the client is logged in again; false when cancelled or
+/// logged out for good.
+async fn relogin(client: &Client, cancel: &CancellationToken) -> bool {
+    let mut status = client.auth_status();
+    tokio::select! {
+        r = status.wait_for(|s| *s != AuthStatus::LoginRequired) => {
+            matches!(r.as_deref(), Ok(AuthStatus::LoggedIn))
+        }
+        () = cancel.cancelled() => false,
+    }
+}
+
+/// Watches one live. The receiver gets a [`LiveEvent::Snapshot`] first.
+pub fn watch_live(
+    client: Client,
+    live_id: &str,
+    options: WatchOptions,
+) -> (Watch, mpsc::Receiver<LiveEvent>) {
+    let (tx, rx) = mpsc::channel(options.capacity.max(1));
+    let cancel = CancellationToken::new();
+    tokio::spawn(live_loop(
+        client,
+        live_id.to_owned(),
+        options,
+        tx,
+        cancel.clone(),
+    ));
+    (Watch { cancel }, rx)
+}
+
+async fn live_loop(
+    client: Client,
+    live_id: String,
+    options: WatchOptions,
+    tx: mpsc::Sender<LiveEvent>,
+    cancel: CancellationToken,
+) {
+    let mut last: Option<Live> = None;
+    let mut outage = Outage {
+        failures: 0,
+        options: options.clone(),
+    };
+    loop {
+        let polled = tokio::select! {
+            r = client.live(&live_id) => r,
+            () = cancel.cancelled() => return,
+        };
+        let mut events = Vec::new();
+        let wait = match polled {
+            Ok(live) => {
+                if outage.recovered() {
+                    events.push(LiveEvent::Online);
+                }
+                match &last {
+                    None => events.push(LiveEvent::Snapshot(live.clone())),
+                    Some(prev) if *prev != live => {
+                        if prev.status != live.status {
+                            events.push(LiveEvent::StatusChanged {
+                                from: prev.status,
+                                to: live.status,
+                            });
+                        }
+                        events.push(LiveEvent::Updated(live.clone()));
+                        if prev.status == LiveStatus::OnAir && live.status == LiveStatus::End {
+                            let ours = client.take_own_stop(&live_id);
+                            if !ours {
+                                let reason = end_reason(&client, &live_id).await;
+                                events.push(LiveEvent::ForcedEnd {
+                                    live: live.clone(),
+                                    reason,
+                                });
+                            }
+                        }
+                    }
+                    Some(_) => {}
+                }
+                if live.status != LiveStatus::OnAir {
+                    // A stop of ours that this watcher never saw on air.
+                    client.take_own_stop(&live_id);
+                }
+                last = Some(live);
+                options.interval
+            }
+            Err(Error::LoginRequired) => {
+                if tx.send(LiveEvent::LoginRequired).await.is_err()
+                    || !relogin(&client, &cancel).await
+                {
+                    return;
+                }
+                continue;
+            }
+            Err(e @ (Error::NotFound(_) | Error::Forbidden(_) | Error::NotSupported(_))) => {
+                let _ = tx.send(LiveEvent::Gone(e)).await;
+                return;
+            }
+            Err(error) => {
+                let retry_in = outage.delay();
+                events.push(LiveEvent::Offline { error, retry_in });
+                retry_in
+            }
+        };
+        for event in events {
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+        if !pause(&cancel, wait).await {
+            return;
+        }
+    }
+}
+
+/// Why the latest session of a live ended, if the service records it.
+async fn end_reason(client: &Client, live_id: &str) -> Option<EndReason> {
+    let sessions = tokio::time::timeout(Duration::from_secs(3), client.sessions(live_id, 1, 1))
+        .await
+        .ok()?
+        .ok()?;
+    sessions.sessions.first()?.end_reason
+}
+
+/// How the chat follower pages.
+#[derive(Debug, Clone)]
+pub struct ChatOptions {
+    pub poll: WatchOptions,
+    /// `maxResults` per page (spec §4: at most 100).
+    pub page_size: u64,
+    /// How many message ids are remembered to drop repeats.
+    pub dedup_window: usize,
+}
+
+impl Default for ChatOptions {
+    fn default() -> Self {
+        Self {
+            poll: WatchOptions::chat(),
+            page_size: 100,
+            dedup_window: 10_000,
+        }
+    }
+}
+
+/// Message ids seen lately, bounded.
+struct Seen {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+    cap: usize,
+}
+
+impl Seen {
+    fn insert(&mut self, id: &str) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.order.len() == self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_owned());
+        self.set.insert(id.to_owned());
+        true
+    }
+}
+
+/// Follows a live's chat from its latest page on.
+pub fn follow_chat(
+    client: Client,
+    live_id: &str,
+    options: ChatOptions,
+) -> (Watch, mpsc::Receiver<ChatEvent>) {
+    let (tx, rx) = mpsc::channel(options.poll.capacity.max(1));
+    let cancel = CancellationToken::new();
+    tokio::spawn(chat_loop(
+        client,
+        live_id.to_owned(),
+        options,
+        tx,
+        cancel.clone(),
+    ));
+    (Watch { cancel }, rx)
+}
+
+async fn chat_loop(
+    client: Client,
+    live_id: String,
+    options: ChatOptions,
+    tx: mpsc::Sender<ChatEvent>,
+    cancel: CancellationToken,
+) {
+    let page_size = options.page_size.clamp(1, 100);
+    let mut token: Option<String> = None;
+    let mut seen = Seen {
+        order: VecDeque::with_capacity(options.dedup_window.min(1 << 16)),
+        set: HashSet::new(),
+        cap: options.dedup_window.max(page_size as usize * 2),
+    };
+    let mut outage = Outage {
+        failures: 0,
+        options: options.poll.clone(),
+    };
+    loop {
+        let polled = tokio::select! {
+            r = client.chat_list(&live_id, token.as_deref(), page_size) => r,
+            () = cancel.cancelled() => return,
+        };
+        let mut events = Vec::new();
+        let wait = match polled {
+            Ok(page) => {
+                if outage.recovered() {
+                    events.push(ChatEvent::Online);
+                }
+                let full = page.messages.len() as u64 >= page_size;
+                let fresh: Vec<ChatMessage> = page
+                    .messages
+                    .into_iter()
+                    .filter(|m| seen.insert(m.message_id.as_str()))
+                    .collect();
+                if !fresh.is_empty() {
+                    events.push(ChatEvent::Messages(fresh));
+                }
+                if let Some(next) = page.next_page_token {
+                    token = Some(next);
+                }
+                // A full page means more is waiting: drain it now.
+                if full {
+                    Duration::ZERO
+                } else {
+                    options.poll.interval
+                }
+            }
+            Err(Error::LoginRequired) => {
+                if tx.send(ChatEvent::LoginRequired).await.is_err()
+                    || !relogin(&client, &cancel).await
+                {
+                    return;
+                }
+                continue;
+            }
+            Err(
+                e @ (Error::NotFound(_)
+                | Error::Forbidden(_)
+                | Error::NotSupported(_)
+                | Error::Invalid(_)),
+            ) => {
+                let _ = tx.send(ChatEvent::Stopped(e)).await;
+                return;
+            }
+            Err(error) => {
+                let retry_in = outage.delay();
+                events.push(ChatEvent::Offline { error, retry_in });
+                retry_in
+            }
+        };
+        for event in events {
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+        if wait.is_zero() {
+            if cancel.is_cancelled() {
+                return;
+            }
+        } else if !pause(&cancel, wait).await {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_is_bounded_and_drops_repeats() {
+        let mut seen = Seen {
+            order: VecDeque::new(),
+            set: HashSet::new(),
+            cap: 3,
+        };
+        assert!(seen.insert("a"));
+        assert!(!seen.insert("a"));
+        assert!(seen.insert("b") && seen.insert("c") && seen.insert("d"));
+        assert_eq!(seen.set.len(), 3);
+        assert!(seen.insert("a"), "evicted ids are forgotten");
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        let mut o = Outage {
+            failures: 0,
+            options: WatchOptions::live(),
+        };
+        let delays: Vec<Duration> = (0..12).map(|_| o.delay()).collect();
+        assert!(delays[0] <= Duration::from_millis(1250));
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(37_500)));
+        assert!(o.recovered());
+        assert!(!o.recovered());
+    }
+}
