@@ -3,6 +3,20 @@
 
 use reqwest::StatusCode;
 
+/// An HTTP(S) client that trusts only `cert_pem` (no platform roots) and
+/// does not follow redirects (tests read them).
+pub fn client_for(cert_pem: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("certificate PEM"),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("test HTTP client")
+}
+
 /// What the login page did with a submitted form.
 #[derive(Debug)]
 pub enum Submitted {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-pub use onair_service::testing::{hidden_inputs, submit_login, Submitted};
+pub use onair_service::testing::{client_for, hidden_inputs, submit_login, Submitted};
 use onair_service::{AppState, Config, ManualClock, Running, Storage};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -179,18 +179,6 @@ impl TestService {
         assert_eq!(s, 200, "{v}");
         v["data"]["live"]["liveId"].as_str().unwrap().to_owned()
     }
-}
-
-/// An HTTPS client that trusts only the service's certificate and does
-/// not follow redirects (the tests read them).
-pub fn client_for(cert_pem: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// Access and refresh token of a login.
