@@ -5,8 +5,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Debian packages the build needs: a C toolchain for ring and SQLite.
-APT_PACKAGES := build-essential pkg-config ca-certificates
+# Debian packages the build needs: a C toolchain for ring and SQLite,
+# libdbus for the keyring; and the tests: a D-Bus session with
+# gnome-keyring (Secret Service) and keyutils, secret-tool to look inside.
+APT_PACKAGES := build-essential pkg-config ca-certificates libdbus-1-dev \
+  dbus keyutils gnome-keyring libsecret-tools
 
 DEMO_DATA ?= $(HOME)/.local/share/onair-demo-service
 DEMO_LISTEN ?= 127.0.0.1:8443
@@ -32,8 +35,10 @@ fmt-check:
 clippy: deps
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+## Every Rust test, the OS-keyring ones included (they need the session
+## scripts/with-keyring sets up).
 rust-test: deps
-	$(CARGO) test --workspace --locked
+	scripts/with-keyring $(CARGO) test --workspace --locked -- --include-ignored
 
 ## Formatting, clippy with warnings denied, every test.
 test: deps fmt-check clippy rust-test

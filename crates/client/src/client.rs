@@ -309,6 +309,34 @@ impl Client {
         revoked
     }
 
+    /// After [`AuthStatus::LoginRequired`]: takes over the tokens of a new
+    /// login of the same account, so watchers holding this client resume
+    /// where they were. `fresh` is logged out locally (two clients must not
+    /// share one rotating refresh token).
+    pub async fn adopt(&self, fresh: &Client) -> Result<()> {
+        if fresh.account().is_none() || fresh.account() != self.account() {
+            return Err(Error::Invalid("the new login is of another account".into()));
+        }
+        let (access, refresh, refresh_at) = {
+            let mut theirs = fresh.0.tokens.lock().await;
+            theirs.login_required = true;
+            (
+                theirs.access.take(),
+                theirs.refresh.take(),
+                theirs.refresh_at,
+            )
+        };
+        fresh.0.status.send_replace(AuthStatus::LoggedOut);
+        let mut st = self.0.tokens.lock().await;
+        st.access = access;
+        st.refresh = refresh;
+        st.refresh_at = refresh_at;
+        st.generation += 1;
+        st.login_required = false;
+        self.0.status.send_replace(AuthStatus::LoggedIn);
+        Ok(())
+    }
+
     // ----- tokens -------------------------------------------------------
 
     /// A usable access token and its generation; refreshes first when it
