@@ -50,10 +50,13 @@ demo: deps
 	$(CARGO) run --locked --release -p onair-service --bin onair-service -- \
 	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --seed-demo --simulate 2
 
-## Load benchmark of the reference service (release build).
+## Benchmarks (release builds): the reference service under load, then the
+## client's chat follower and live watcher.
 bench: deps
 	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
+	$(CARGO) build --locked --release -p onair-client --example bench
 	./target/release/onair-service-bench $(BENCH_ARGS)
+	./target/release/examples/bench $(CLIENT_BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

@@ -155,12 +155,15 @@ pub fn client_config(pin: Option<[u8; 32]>) -> Result<rustls::ClientConfig> {
         roots,
         provider: provider.clone(),
     };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| Error::Transport(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
+    // A preconfigured config keeps its own ALPN (RFC 7301): offer HTTP/2,
+    // so many watchers share one connection, and HTTP/1.1.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
 
