@@ -25,20 +25,31 @@ pub struct Endpoints {
     pub revocation: Option<Url>,
 }
 
-/// Reads `/.well-known/oauth-authorization-server` (RFC 8414 §3); without
-/// it (404 or not the RFC's shape) the profile's own endpoints serve.
-/// Unreachable is an error: we cannot log in anyway.
+/// The endpoints of a profile whose token form is set (not `auto`), or of
+/// a service without metadata: the profile's own, PRISM form for `auto`.
+pub fn configured(profile: &Profile) -> Result<Endpoints> {
+    Ok(Endpoints {
+        issuer: None,
+        iss_required: false,
+        authorize: profile.authorize()?,
+        token: profile.token_url()?,
+        form: match profile.token_form {
+            TokenForm::Auto => TokenForm::Prism,
+            form => form,
+        },
+        revocation: None,
+    })
+}
+
+/// For a profile with token form `auto`: reads
+/// `/.well-known/oauth-authorization-server` (RFC 8414 §3); without it
+/// (404 or not the RFC's shape) the PRISM form at the profile's endpoints
+/// serves. Unreachable is an error: we cannot log in anyway.
 pub async fn discover(http: &reqwest::Client, profile: &Profile) -> Result<Endpoints> {
-    let fallback = || -> Result<Endpoints> {
-        Ok(Endpoints {
-            issuer: None,
-            iss_required: false,
-            authorize: profile.authorize()?,
-            token: profile.token_url()?,
-            form: profile.token_form,
-            revocation: None,
-        })
-    };
+    let fallback = || configured(profile);
+    if profile.token_form != TokenForm::Auto {
+        return fallback();
+    }
     let url = profile.url("/.well-known/oauth-authorization-server")?;
     let resp = http.get(url).send().await.map_err(Error::transport)?;
     if !resp.status().is_success() {
@@ -154,14 +165,14 @@ pub async fn token(
             params.push(("code", code));
             params.push(("redirect_uri", redirect_uri));
             params.push(("code_verifier", verifier));
-            if endpoints.form == TokenForm::Prism {
+            if endpoints.form != TokenForm::Rfc {
                 params.push(("state", state));
             }
         }
         Grant::Refresh(refresh) => {
             params.push(("grant_type", "refresh_token"));
             params.push(("refresh_token", refresh.expose()));
-            if endpoints.form == TokenForm::Prism {
+            if endpoints.form != TokenForm::Rfc {
                 // Spec §2: PRISM guides name the refresh token
                 // `refresh_token`, `token` or `_token`; services read one.
                 params.push(("token", refresh.expose()));
@@ -186,7 +197,7 @@ pub async fn token(
             req.header("content-type", "application/x-www-form-urlencoded")
                 .body(serde_urlencoded::to_string(&params).expect("form encodes"))
         }
-        TokenForm::Prism => {
+        TokenForm::Prism | TokenForm::Auto => {
             let mut url = endpoints.token.clone();
             url.query_pairs_mut().extend_pairs(&params);
             let req = http.get(url).header("x-prism-client-id", &client.client_id);

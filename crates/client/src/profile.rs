@@ -14,9 +14,12 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenForm {
+    /// RFC 8414 discovery decides: the metadata's RFC 6749 endpoints when
+    /// the service publishes them, else the PRISM form.
+    #[default]
+    Auto,
     /// `GET /prism/v1/service/oauth2/token` with `x-prism-client-*`
     /// headers: what every PRISM partner service has.
-    #[default]
     Prism,
     /// RFC 6749 §3.2 `POST /oauth/token` with a form body.
     Rfc,
@@ -40,7 +43,7 @@ pub struct Profile {
     /// Whether a client secret is kept in the token store for this profile.
     #[serde(default)]
     pub has_client_secret: bool,
-    /// Used when the service offers no RFC 8414 metadata.
+    /// How to call the token endpoint; `auto` discovers it.
     #[serde(default)]
     pub token_form: TokenForm,
     /// Optional APIs (spec §4) when the service offers no `/capabilities`.
@@ -191,7 +194,7 @@ impl Profile {
     /// The token endpoint of the profile's own [`TokenForm`].
     pub fn token_url(&self) -> Result<Url> {
         self.url(match self.token_form {
-            TokenForm::Prism => "/prism/v1/service/oauth2/token",
+            TokenForm::Auto | TokenForm::Prism => "/prism/v1/service/oauth2/token",
             TokenForm::Rfc => "/oauth/token",
         })
     }
@@ -334,7 +337,7 @@ mod tests {
         let back = Profiles::parse(&text).unwrap();
         assert_eq!(back, all);
         let p = &back.profiles[0];
-        assert_eq!(p.token_form, TokenForm::Prism);
+        assert_eq!(p.token_form, TokenForm::Auto);
         assert_eq!(
             p.authorize().unwrap().as_str(),
             "https://127.0.0.1:8443/oauth/authorize"

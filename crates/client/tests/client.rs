@@ -733,3 +733,49 @@ fn keyring_store_round_trip() {
     store.delete("p", "streamer").unwrap();
     assert_eq!(store.load("p", "streamer").unwrap(), None);
 }
+
+/// A PRISM partner service's way: the GET token form with the
+/// `x-prism-client-*` headers, a confidential client whose secret lives in
+/// the token store, no revocation endpoint.
+#[tokio::test]
+async fn prism_token_form_with_a_client_secret() {
+    let svc = Svc::start().await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::default());
+    let mut profile = svc.profile();
+    profile.client_id = "onair-demo".into();
+    profile.has_client_secret = true;
+    profile.token_form = onair_client::TokenForm::Prism;
+    // Without the secret in the store the profile is refused by name.
+    match onair_client::Connector::new(profile.clone(), store.clone()).await {
+        Err(Error::Profile { field, .. }) => assert_eq!(field, "clientSecret"),
+        other => panic!("{other:?}"),
+    }
+    onair_client::Connector::save_client_secret(
+        store.clone(),
+        "test",
+        Some(Secret::new("onair-demo-secret")),
+    )
+    .await
+    .unwrap();
+    let conn = connector(profile, store.clone()).await;
+    assert_eq!(conn.endpoints().form, onair_client::TokenForm::Prism);
+    assert!(conn
+        .endpoints()
+        .token
+        .path()
+        .ends_with("/prism/v1/service/oauth2/token"));
+    let client = login_with(&svc, &conn, "streamer").await;
+    let stored = store.load("test", "streamer").unwrap().unwrap();
+    assert_eq!(stored.client_secret.unwrap().expose(), "onair-demo-secret");
+
+    // A refresh through the PRISM form.
+    svc.clock.advance(Duration::from_secs(2 * 3600));
+    client.channels().await.unwrap();
+    assert_eq!(client.refresh_count(), 1);
+    client.logout().await.unwrap();
+    assert!(store.load("test", "streamer").unwrap().is_none());
+    assert!(
+        !logs().contains("onair-demo-secret"),
+        "the client secret is not logged"
+    );
+}
