@@ -9,12 +9,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libdbus for the keyring; and the tests: a D-Bus session with
 # gnome-keyring (Secret Service) and keyutils, secret-tool to look inside.
 APT_PACKAGES := build-essential pkg-config ca-certificates libdbus-1-dev \
-  dbus keyutils gnome-keyring libsecret-tools
+  dbus keyutils gnome-keyring libsecret-tools \
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
+  xvfb xauth at-spi2-core xclip python3 webkit2gtk-driver
+# Node.js for the UI build, from Debian when the machine has none.
+NODE_PACKAGES := nodejs npm
 
 DEMO_DATA ?= $(HOME)/.local/share/onair-demo-service
 DEMO_LISTEN ?= 127.0.0.1:8443
 
-.PHONY: all demo test bench deps fmt-check clippy rust-test service clean
+.PHONY: all demo test bench deps ui-deps ui ui-check ui-test tauri-driver fmt-check clippy rust-test service clean
 
 all: test
 
@@ -27,26 +31,57 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@command -v node >/dev/null || { \
+	  echo "installing: $(NODE_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(NODE_PACKAGES); }
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+
+## The UI's npm packages, exactly as locked.
+ui-deps: deps
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then \
+	  cd ui && npm ci --no-audit --no-fund; fi
+
+## The UI bundle (ui/dist), which the app embeds at compile time.
+ui: ui-deps
+	cd ui && npm run build
+
+ui-check: ui-deps
+	cd ui && npm run check
+
+ui-test: ui-deps
+	cd ui && npm test
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-clippy: deps
+clippy: deps ui
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-## Every Rust test, the OS-keyring ones included (they need the session
-## scripts/with-keyring sets up).
-rust-test: deps
-	scripts/with-keyring $(CARGO) test --workspace --locked -- --include-ignored
+## tauri-driver, the WebDriver bridge of the end-to-end tests.
+TAURI_DRIVER := $(or $(shell command -v tauri-driver),$(HOME)/.cargo/bin/tauri-driver)
+tauri-driver:
+	@[ -x "$(TAURI_DRIVER)" ] || $(CARGO) install tauri-driver --locked --version '^2'
+
+## Every Rust test, the ignored ones included: the OS-keyring test (in the
+## session scripts/with-keyring sets up) and the end-to-end test of the real
+## app under Xvfb through tauri-driver (screenshots in target/e2e-screens).
+rust-test: deps ui tauri-driver
+	TAURI_DRIVER="$(TAURI_DRIVER)" scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
+	  $(CARGO) test --workspace --locked -- --include-ignored
 
 ## Formatting, clippy with warnings denied, every test.
-test: deps fmt-check clippy rust-test
+test: deps fmt-check clippy rust-test ui-check ui-test
 
-## Until the desktop app lands: the reference service with demo data and a
-## simulated audience, on https://$(DEMO_LISTEN) (self-signed; the
-## fingerprint is printed).
-demo: deps
+## The desktop app on the built-in demo service (embedded reference
+## service with demo data and a simulated audience), on this display.
+## Log in as streamer / streamer (or moderator, viewer).
+demo: deps ui
+	$(CARGO) build --locked -p onair --bin onair
+	./target/debug/onair --demo
+
+## The reference service alone, on https://$(DEMO_LISTEN) (self-signed; the
+## fingerprint is printed), for other clients.
+service: deps
 	$(CARGO) run --locked --release -p onair-service --bin onair-service -- \
 	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --seed-demo --simulate 2
 

@@ -1,0 +1,112 @@
+//! Tauri commands: parse, delegate to the [`Desk`](crate::desk::Desk) (and
+//! so to `onair-client`), map errors to the one IPC shape. Nothing else.
+
+use std::time::Duration;
+
+use tauri::{AppHandle, Runtime, State};
+
+use crate::clipboard;
+use crate::desk::Desk;
+use crate::models::{AppView, ChannelView, CreateLiveInput, IpcError, LiveView};
+
+type Result<T> = std::result::Result<T, IpcError>;
+
+#[tauri::command]
+pub async fn app_view(desk: State<'_, Desk>) -> Result<AppView> {
+    desk.view().await
+}
+
+#[tauri::command]
+pub async fn start_demo(desk: State<'_, Desk>) -> Result<AppView> {
+    desk.start_demo(false).await
+}
+
+/// Starts a browser login; returns the login URL.
+#[tauri::command]
+pub async fn login(desk: State<'_, Desk>) -> Result<String> {
+    desk.login().await
+}
+
+#[tauri::command]
+pub async fn cancel_login(desk: State<'_, Desk>) -> Result<()> {
+    desk.cancel_login().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn logout(desk: State<'_, Desk>) -> Result<()> {
+    desk.logout().await
+}
+
+#[tauri::command]
+pub async fn channels(desk: State<'_, Desk>) -> Result<Vec<ChannelView>> {
+    desk.channels().await
+}
+
+#[tauri::command]
+pub async fn lives(
+    desk: State<'_, Desk>,
+    channel_id: String,
+    filter: String,
+) -> Result<Vec<LiveView>> {
+    desk.lives(&channel_id, &filter).await
+}
+
+#[tauri::command]
+pub async fn live(desk: State<'_, Desk>, live_id: String) -> Result<LiveView> {
+    desk.live(&live_id).await
+}
+
+#[tauri::command]
+pub async fn create_live(
+    desk: State<'_, Desk>,
+    channel_id: String,
+    input: CreateLiveInput,
+) -> Result<LiveView> {
+    desk.create_live(&channel_id, input).await
+}
+
+#[tauri::command]
+pub async fn start_live(desk: State<'_, Desk>, live_id: String) -> Result<LiveView> {
+    desk.start_live(&live_id).await
+}
+
+#[tauri::command]
+pub async fn stop_live(desk: State<'_, Desk>, live_id: String) -> Result<LiveView> {
+    desk.stop_live(&live_id).await
+}
+
+/// Watches a live; its changes arrive as `live-event` events.
+#[tauri::command]
+pub async fn watch_live(desk: State<'_, Desk>, live_id: String) -> Result<()> {
+    desk.watch(&live_id, Duration::from_secs(5)).await
+}
+
+#[tauri::command]
+pub async fn unwatch_live(desk: State<'_, Desk>) -> Result<()> {
+    desk.unwatch().await;
+    Ok(())
+}
+
+/// Copies the ingest server URL.
+#[tauri::command]
+pub async fn copy_server<R: Runtime>(
+    app: AppHandle<R>,
+    desk: State<'_, Desk>,
+    live_id: String,
+) -> Result<()> {
+    let target = desk.stream_target(&live_id).await?;
+    clipboard::copy_text(&app, &target.server)
+}
+
+/// Copies the stream key from Rust: it never enters the webview. The
+/// clipboard is cleared after 30 s if it still holds the key.
+#[tauri::command]
+pub async fn copy_key<R: Runtime>(
+    app: AppHandle<R>,
+    desk: State<'_, Desk>,
+    live_id: String,
+) -> Result<()> {
+    let target = desk.stream_target(&live_id).await?;
+    clipboard::copy_secret(&app, target.key)
+}

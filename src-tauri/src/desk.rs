@@ -1,0 +1,433 @@
+//! The app's state and what it does, without Tauri types: which service
+//! (profile) is in use, the embedded demo service, the login, the live
+//! being watched. Commands call in here; what happens later (a login that
+//! finishes, a live that changes) leaves through the `emit` callback, which
+//! the Tauri side turns into window events, tray changes and
+//! notifications.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use onair_api::{CreateLive, OptionalApi, Scope, StatusFilter, Timestamp, User};
+use onair_client::{
+    watch_live, Client, Connector, LiveEvent, LoginSlot, Profile, Profiles, StreamTarget,
+    TokenStore, Watch, WatchOptions,
+};
+use onair_service::{Config, Running, Simulation, Storage};
+use tokio::sync::Mutex;
+
+use crate::models::{
+    api_names, AppView, ChannelView, CreateLiveInput, IpcError, LiveEventView, LiveView,
+    ProfileView, SessionView, UserView,
+};
+
+/// The id of the built-in demo service's profile.
+pub const DEMO_PROFILE: &str = "demo";
+
+/// What the desk tells its host.
+#[derive(Debug, Clone)]
+pub enum DeskEvent {
+    /// A browser login ended.
+    LoginFinished(std::result::Result<SessionView, IpcError>),
+    /// The watched live changed.
+    Live(LiveEventView),
+    /// On air or not, for the tray.
+    OnAir(bool),
+}
+
+type Emit = Arc<dyn Fn(DeskEvent) + Send + Sync>;
+type Result<T> = std::result::Result<T, IpcError>;
+
+/// The app's state.
+pub struct Desk {
+    data_dir: PathBuf,
+    profiles_path: PathBuf,
+    store: Arc<dyn TokenStore>,
+    slot: LoginSlot,
+    emit: Emit,
+    state: Arc<Mutex<State>>,
+    /// Bearer token of the embedded service's operator routes, when the
+    /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
+    demo_admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    demo: Option<Running>,
+    connector: Option<Connector>,
+    client: Option<Client>,
+    user: Option<User>,
+    login_pending: bool,
+    watch: Option<Watch>,
+    /// The live the dashboard shows (the tray's copy and stop act on it).
+    watched: Option<String>,
+}
+
+fn no_session() -> IpcError {
+    IpcError::new("no_session", "log in first")
+}
+
+impl Desk {
+    /// `data_dir` holds the demo service's data; `profiles_path` the
+    /// profiles file.
+    pub fn new(
+        data_dir: &Path,
+        profiles_path: &Path,
+        store: Arc<dyn TokenStore>,
+        emit: Emit,
+    ) -> Self {
+        Self {
+            data_dir: data_dir.to_owned(),
+            profiles_path: profiles_path.to_owned(),
+            store,
+            slot: LoginSlot::default(),
+            emit,
+            state: Arc::new(Mutex::new(State::default())),
+            demo_admin_token: None,
+        }
+    }
+
+    /// Sets the embedded service's operator token (for its `/admin` routes).
+    pub fn with_demo_admin_token(mut self, token: Option<String>) -> Self {
+        self.demo_admin_token = token.filter(|t| t.len() >= 16);
+        self
+    }
+
+    fn profiles(&self) -> Result<Profiles> {
+        Profiles::load(&self.profiles_path).map_err(IpcError::from)
+    }
+
+    /// What the UI shows at start.
+    pub async fn view(&self) -> Result<AppView> {
+        let profiles = self.profiles()?;
+        let st = self.state.lock().await;
+        Ok(AppView {
+            profiles: profiles.profiles.iter().map(profile_view).collect(),
+            active: st.connector.as_ref().map(|c| profile_view(c.profile())),
+            session: session_view(&st).await,
+            login_pending: st.login_pending,
+        })
+    }
+
+    /// Starts the embedded reference service (demo data, simulated
+    /// audience) on 127.0.0.1 port 0 with TLS, pins its certificate, and
+    /// restores the last login from the keyring when there is one.
+    pub async fn start_demo(&self, fresh: bool) -> Result<AppView> {
+        let dir = self.data_dir.join("demo-service");
+        {
+            let mut st = self.state.lock().await;
+            if st.demo.is_none() {
+                if fresh && dir.exists() {
+                    std::fs::remove_dir_all(&dir)
+                        .map_err(|e| IpcError::new("storage", format!("{}: {e}", dir.display())))?;
+                }
+                let mut config = Config::new(Storage::Dir(dir));
+                config.seed_demo = true;
+                config.admin_token = self.demo_admin_token.clone();
+                config.simulate = Some(Simulation {
+                    chat_rate: 1.5,
+                    ..Simulation::default()
+                });
+                let running = Running::start(config, "127.0.0.1:0".parse().expect("loopback"))
+                    .await
+                    .map_err(|e| {
+                        IpcError::new("demo", format!("the demo service did not start: {e}"))
+                    })?;
+                tracing::info!(base_url = running.base_url(), "demo service running");
+                st.demo = Some(running);
+            }
+        }
+        let profile = {
+            let st = self.state.lock().await;
+            let running = st.demo.as_ref().expect("demo just started");
+            let mut all = self.profiles()?;
+            let mut p = all.get(DEMO_PROFILE).cloned().unwrap_or_else(|| {
+                Profile::new(
+                    DEMO_PROFILE,
+                    "Built-in demo service",
+                    running.base_url(),
+                    "onair-desktop",
+                )
+            });
+            // A new port every start: the profile follows the service.
+            p.api_domain = running.base_url().to_owned();
+            p.pinned_sha256 = running.fingerprint().map(str::to_owned);
+            p.optional_apis = OptionalApi::ALL.to_vec();
+            if fresh {
+                p.last_account = None;
+            }
+            all.upsert(p.clone())?;
+            all.save(&self.profiles_path)?;
+            p
+        };
+        self.use_profile(profile).await
+    }
+
+    /// Makes `profile` the current service and restores its last login.
+    async fn use_profile(&self, profile: Profile) -> Result<AppView> {
+        let connector = Connector::new(profile.clone(), self.store.clone()).await?;
+        let restored = match &profile.last_account {
+            Some(account) => match connector.restore(account).await {
+                Ok(Some(client)) => match client.user().await {
+                    Ok(user) => Some((client, user)),
+                    Err(e) => {
+                        tracing::info!(error = %e, "stored login not usable");
+                        None
+                    }
+                },
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "keyring");
+                    None
+                }
+            },
+            None => None,
+        };
+        {
+            let mut st = self.state.lock().await;
+            st.watch = None;
+            st.connector = Some(connector);
+            match restored {
+                Some((client, user)) => {
+                    st.client = Some(client);
+                    st.user = Some(user);
+                }
+                None => {
+                    st.client = None;
+                    st.user = None;
+                }
+            }
+        }
+        self.view().await
+    }
+
+    /// Starts a browser login; returns the URL (for "copy login URL"). The
+    /// outcome comes as [`DeskEvent::LoginFinished`].
+    pub async fn login(&self) -> Result<String> {
+        let connector = {
+            let st = self.state.lock().await;
+            st.connector
+                .clone()
+                .ok_or_else(|| IpcError::new("no_profile", "choose a service first"))?
+        };
+        let pending = connector.start_login(&self.slot).await?;
+        let url = pending.url().to_string();
+        if let Err(e) = pending.open_browser() {
+            tracing::warn!(error = %e, "no browser opened; the user can copy the URL");
+        }
+        self.state.lock().await.login_pending = true;
+        let state = self.state.clone();
+        let emit = self.emit.clone();
+        let profiles_path = self.profiles_path.clone();
+        tokio::spawn(async move {
+            let outcome = connector.complete_login(pending).await;
+            let mut st = state.lock().await;
+            st.login_pending = false;
+            let result = match outcome {
+                Ok(done) => match done.user {
+                    Ok(user) => {
+                        remember_account(
+                            &profiles_path,
+                            &connector.profile().id,
+                            user.user_id.as_str(),
+                        );
+                        st.watch = None;
+                        st.client = Some(done.client);
+                        st.user = Some(user);
+                        session_view(&st).await.ok_or_else(no_session)
+                    }
+                    Err(e) => Err(e.into()),
+                },
+                Err(e) => Err(e.into()),
+            };
+            drop(st);
+            emit(DeskEvent::LoginFinished(result));
+        });
+        Ok(url)
+    }
+
+    pub async fn cancel_login(&self) {
+        self.slot.cancel();
+    }
+
+    /// Revokes the login and forgets it (keyring entry included).
+    pub async fn logout(&self) -> Result<()> {
+        let client = {
+            let mut st = self.state.lock().await;
+            st.watch = None;
+            st.user = None;
+            st.client.take()
+        };
+        (self.emit)(DeskEvent::OnAir(false));
+        if let Some(client) = client {
+            client.logout().await?;
+        }
+        Ok(())
+    }
+
+    async fn client(&self) -> Result<Client> {
+        self.state
+            .lock()
+            .await
+            .client
+            .clone()
+            .ok_or_else(no_session)
+    }
+
+    pub async fn channels(&self) -> Result<Vec<ChannelView>> {
+        let list = self.client().await?.channels().await?;
+        Ok(list.channels.iter().map(ChannelView::from).collect())
+    }
+
+    pub async fn lives(&self, channel_id: &str, filter: &str) -> Result<Vec<LiveView>> {
+        let filter: StatusFilter = filter
+            .parse()
+            .map_err(|_| IpcError::new("invalid", format!("unknown filter {filter:?}")))?;
+        let lives = self.client().await?.lives(channel_id, filter).await?;
+        Ok(lives.iter().map(LiveView::from).collect())
+    }
+
+    pub async fn live(&self, live_id: &str) -> Result<LiveView> {
+        Ok((&self.client().await?.live(live_id).await?).into())
+    }
+
+    pub async fn create_live(&self, channel_id: &str, input: CreateLiveInput) -> Result<LiveView> {
+        let scope: Scope = input
+            .scope
+            .parse()
+            .map_err(|_| IpcError::new("invalid", format!("unknown scope {:?}", input.scope)))?;
+        let reserved_at = match input.reserved_at.as_deref().map(str::trim) {
+            None | Some("") => {
+                Timestamp::from_utc(chrono::Utc::now() + chrono::Duration::seconds(20))
+            }
+            Some(text) => Timestamp::parse(text)
+                .ok_or_else(|| IpcError::new("invalid", "reservedAt: not a date and time"))?,
+        };
+        let body = CreateLive {
+            title: input.title,
+            reserved_at: Some(reserved_at),
+            description: input.description.filter(|d| !d.trim().is_empty()),
+            scope,
+        };
+        Ok((&self.client().await?.create_live(channel_id, &body).await?).into())
+    }
+
+    pub async fn start_live(&self, live_id: &str) -> Result<LiveView> {
+        let live = self.client().await?.start_live(live_id).await?;
+        (self.emit)(DeskEvent::OnAir(crate::models::on_air(live.status)));
+        Ok((&live).into())
+    }
+
+    pub async fn stop_live(&self, live_id: &str) -> Result<LiveView> {
+        let live = self.client().await?.stop_live(live_id).await?;
+        (self.emit)(DeskEvent::OnAir(false));
+        Ok((&live).into())
+    }
+
+    /// Watches one live for the dashboard (replacing the one before).
+    pub async fn watch(&self, live_id: &str, interval: Duration) -> Result<()> {
+        let client = self.client().await?;
+        let options = WatchOptions {
+            interval,
+            ..WatchOptions::live()
+        };
+        let (watch, mut rx) = watch_live(client, live_id, options);
+        {
+            let mut st = self.state.lock().await;
+            st.watch = Some(watch);
+            st.watched = Some(live_id.to_owned());
+        }
+        let emit = self.emit.clone();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                match &event {
+                    LiveEvent::Snapshot(l) | LiveEvent::Updated(l) => {
+                        emit(DeskEvent::OnAir(crate::models::on_air(l.status)));
+                    }
+                    LiveEvent::ForcedEnd { .. } => emit(DeskEvent::OnAir(false)),
+                    _ => {}
+                }
+                if let Some(view) = LiveEventView::from_event(&event) {
+                    emit(DeskEvent::Live(view));
+                }
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn unwatch(&self) {
+        let mut st = self.state.lock().await;
+        st.watch = None;
+        st.watched = None;
+    }
+
+    /// The live the dashboard shows, if any.
+    pub async fn watched(&self) -> Option<String> {
+        self.state.lock().await.watched.clone()
+    }
+
+    /// Server and key of a live (for the clipboard; never sent to the UI).
+    pub async fn stream_target(&self, live_id: &str) -> Result<StreamTarget> {
+        let live = self.client().await?.live(live_id).await?;
+        Ok(StreamTarget::from_rtmp_path(&live.rtmp_path)?)
+    }
+
+    /// Stops the embedded service cleanly (at quit).
+    pub async fn shutdown(&self) {
+        let demo = {
+            let mut st = self.state.lock().await;
+            st.watch = None;
+            st.demo.take()
+        };
+        if let Some(demo) = demo {
+            if let Err(e) = demo.stop().await {
+                tracing::warn!(error = %e, "demo service stop");
+            }
+        }
+    }
+}
+
+fn profile_view(p: &Profile) -> ProfileView {
+    ProfileView {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        api_domain: p.api_domain.clone(),
+        demo: p.id == DEMO_PROFILE,
+    }
+}
+
+async fn session_view(st: &State) -> Option<SessionView> {
+    let (client, user) = (st.client.as_ref()?, st.user.as_ref()?);
+    let apis = client.optional_apis().await.unwrap_or_default();
+    Some(SessionView {
+        profile: profile_view(client.profile()),
+        user: UserView::from(user),
+        optional_apis: api_names(&apis),
+    })
+}
+
+/// Notes the account in the profile (not a secret) so the next start can
+/// restore its login from the keyring.
+fn remember_account(path: &Path, profile_id: &str, account: &str) {
+    let update = || -> onair_client::Result<()> {
+        let mut all = Profiles::load(path)?;
+        if let Some(mut p) = all.get(profile_id).cloned() {
+            p.last_account = Some(account.to_owned());
+            all.upsert(p)?;
+            all.save(path)?;
+        }
+        Ok(())
+    };
+    if let Err(e) = update() {
+        tracing::warn!(error = %e, "could not remember the account");
+    }
+}

@@ -1,0 +1,194 @@
+//! onair, the desktop app: a thin Tauri shell over `onair-client`.
+//!
+//! # Layout
+//! - [`desk`]: the app's state and actions (profile in use, embedded demo
+//!   service, login, watched live), free of Tauri types; its events leave
+//!   through a callback.
+//! - [`commands`]: the IPC commands, three lines each: parse, delegate to
+//!   the desk, map the error to [`models::IpcError`].
+//! - [`models`]: what crosses IPC, with generated TypeScript types
+//!   (`ui/src/lib/ipc-types.ts`, checked by a test).
+//! - [`tray`]: the tray icon (on air / off air) and its menu.
+//! - [`clipboard`]: copies from Rust, so a stream key never enters the
+//!   webview.
+//!
+//! [`run`] builds the app; [`build`] is generic over the Tauri runtime so
+//! tests can use the mock runtime.
+
+pub mod clipboard;
+pub mod commands;
+pub mod desk;
+pub mod models;
+pub mod tray;
+
+use std::sync::Arc;
+
+use onair_client::{KeyringStore, Profiles, TokenStore};
+use tauri::{Emitter, Manager, Runtime};
+
+use crate::desk::{Desk, DeskEvent};
+
+/// Event names the UI listens to.
+pub mod events {
+    /// A browser login ended: `{ok: true, session}` or `{ok: false, error}`.
+    pub const LOGIN_FINISHED: &str = "login-finished";
+    /// The watched live: a `LiveEventView`.
+    pub const LIVE: &str = "live-event";
+    /// The tray asks the window to confirm stopping the live.
+    pub const CONFIRM_STOP: &str = "confirm-stop";
+}
+
+/// Command-line options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--demo`: start on the built-in demo service.
+    pub demo: bool,
+    /// `--demo-fresh`: the demo service from clean data.
+    pub demo_fresh: bool,
+    /// `ONAIR_DEMO_ADMIN_TOKEN` (environment, never an argument): the demo
+    /// service's operator token, for scripted operator actions.
+    pub demo_admin_token: Option<String>,
+}
+
+impl Options {
+    /// Reads the flags; `demo_admin_token` comes from the environment.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Self {
+        let mut o = Self::default();
+        for a in args {
+            match a.as_str() {
+                "--demo" => o.demo = true,
+                "--demo-fresh" => {
+                    o.demo = true;
+                    o.demo_fresh = true;
+                }
+                _ => {}
+            }
+        }
+        o
+    }
+}
+
+#[derive(serde::Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct LoginFinished {
+    ok: bool,
+    session: Option<models::SessionView>,
+    error: Option<models::IpcError>,
+}
+
+/// The app on any runtime: plugins, state, commands, tray.
+pub fn build<R: Runtime>(
+    builder: tauri::Builder<R>,
+    options: Options,
+    store: Arc<dyn TokenStore>,
+) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_view,
+            commands::start_demo,
+            commands::login,
+            commands::cancel_login,
+            commands::logout,
+            commands::channels,
+            commands::lives,
+            commands::live,
+            commands::create_live,
+            commands::start_live,
+            commands::stop_live,
+            commands::watch_live,
+            commands::unwatch_live,
+            commands::copy_server,
+            commands::copy_key,
+        ])
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let data_dir = app.path().app_data_dir()?;
+            std::fs::create_dir_all(&data_dir)?;
+            let profiles_path = app
+                .path()
+                .app_config_dir()
+                .map(|d| d.join("profiles.json"))
+                .unwrap_or_else(|_| Profiles::default_path());
+            let emit_handle = handle.clone();
+            let emit = Arc::new(move |event: DeskEvent| match event {
+                DeskEvent::LoginFinished(result) => {
+                    let payload = match result {
+                        Ok(session) => LoginFinished {
+                            ok: true,
+                            session: Some(session),
+                            error: None,
+                        },
+                        Err(error) => LoginFinished {
+                            ok: false,
+                            session: None,
+                            error: Some(error),
+                        },
+                    };
+                    let _ = emit_handle.emit(events::LOGIN_FINISHED, payload);
+                }
+                DeskEvent::Live(view) => {
+                    let _ = emit_handle.emit(events::LIVE, view);
+                }
+                DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
+            });
+            app.manage(
+                Desk::new(&data_dir, &profiles_path, store.clone(), emit)
+                    .with_demo_admin_token(options.demo_admin_token.clone()),
+            );
+            tray::create(&handle)?;
+            if options.demo {
+                let handle = handle.clone();
+                let fresh = options.demo_fresh;
+                tauri::async_runtime::spawn(async move {
+                    let desk = handle.state::<Desk>();
+                    if let Err(e) = desk.start_demo(fresh).await {
+                        tracing::error!(error = %e.message, "demo mode");
+                    }
+                    let _ = handle.emit("app-changed", ());
+                });
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window hides it to the tray; Quit quits.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+}
+
+/// Starts the app (the binary's `main`).
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,onair=debug".into()),
+        )
+        .init();
+    let mut options = Options::parse(std::env::args().skip(1));
+    options.demo_admin_token = std::env::var("ONAIR_DEMO_ADMIN_TOKEN").ok();
+    let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::default());
+    build(tauri::Builder::default(), options, store)
+        .build(tauri::generate_context!())
+        .expect("onair failed to start")
+        .run(|app, event| {
+            if let tauri::RunEvent::ExitRequested { .. } = event {
+                let desk = app.state::<Desk>();
+                tauri::async_runtime::block_on(desk.shutdown());
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options() {
+        let o = Options::parse(["--demo-fresh".to_owned()]);
+        assert!(o.demo && o.demo_fresh);
+        assert_eq!(Options::parse(Vec::new()), Options::default());
+    }
+}

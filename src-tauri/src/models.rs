@@ -1,0 +1,349 @@
+//! What crosses IPC, in camelCase, with TypeScript types generated from
+//! these definitions (`ui/src/lib/ipc-types.ts`; a test fails when that
+//! file is stale). Nothing here carries a secret: the stream key stays in
+//! Rust (the clipboard is written from Rust).
+
+use onair_api::{Channel, ChatMessage, EndReason, Live, LiveStatus, OptionalApi, User};
+use onair_client::{Error, LiveEvent, StreamTarget};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The one error shape of every command: a stable `code` for the UI's
+/// message catalogue and an English `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct IpcError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<Error> for IpcError {
+    fn from(e: Error) -> Self {
+        Self {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl IpcError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    pub id: String,
+    pub name: String,
+    pub api_domain: String,
+    /// The built-in demo service.
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub user_id: String,
+    pub user_name: String,
+    pub profile_thumbnail: Option<String>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            user_id: u.user_id.to_string(),
+            user_name: u.user_name.clone(),
+            profile_thumbnail: u.profile_thumbnail.clone(),
+        }
+    }
+}
+
+/// A logged-in session as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub profile: ProfileView,
+    pub user: UserView,
+    /// Spec §4 names of the optional APIs in use.
+    pub optional_apis: Vec<String>,
+}
+
+/// Everything the UI needs at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppView {
+    pub profiles: Vec<ProfileView>,
+    /// The profile in use (logged in or not).
+    pub active: Option<ProfileView>,
+    pub session: Option<SessionView>,
+    /// Waiting for the browser.
+    pub login_pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelView {
+    pub channel_id: String,
+    pub channel_name: String,
+    pub enabled: bool,
+    pub link: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub thumbnail_url: Option<String>,
+    #[ts(type = "number | null")]
+    pub follower_count: Option<u64>,
+}
+
+impl From<&Channel> for ChannelView {
+    fn from(c: &Channel) -> Self {
+        Self {
+            channel_id: c.channel_id.to_string(),
+            channel_name: c.channel_name.clone(),
+            enabled: c.channel_enabled,
+            link: c.channel_link.clone(),
+            description: c.channel_description.clone(),
+            tags: c.tags().into_iter().map(str::to_owned).collect(),
+            thumbnail_url: c.channel_thumbnail_url.clone(),
+            follower_count: c.channel_follower_count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StatView {
+    #[ts(type = "number")]
+    pub views: u64,
+    #[ts(type = "number")]
+    pub viewers: u64,
+    #[ts(type = "number")]
+    pub likes: u64,
+    #[ts(type = "number")]
+    pub chats: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveView {
+    pub live_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// `RESERVED`, `ON_AIR` or `END`.
+    pub status: String,
+    /// `PUBLIC`, `LIMITED` or `PRIVATE`.
+    pub scope: String,
+    /// RFC 3339.
+    pub reserved_at: String,
+    pub start_at: Option<String>,
+    pub live_link: String,
+    pub stat: Option<StatView>,
+    /// The ingest server (`rtmpPath` without its key), or null when the
+    /// path is not a usable ingest URL.
+    pub server: Option<String>,
+}
+
+impl From<&Live> for LiveView {
+    fn from(l: &Live) -> Self {
+        Self {
+            live_id: l.live_id.to_string(),
+            title: l.title.clone(),
+            description: l.description.clone(),
+            status: l.status.as_str().to_owned(),
+            scope: l.scope.as_str().to_owned(),
+            reserved_at: l.reserved_at.to_string(),
+            start_at: l.start_at.as_ref().map(ToString::to_string),
+            live_link: l.live_link.clone(),
+            stat: l.live_stat.as_ref().map(|s| StatView {
+                views: s.view_count,
+                viewers: s.viewer_count,
+                likes: s.like_count,
+                chats: s.chat_count,
+            }),
+            server: StreamTarget::from_rtmp_path(&l.rtmp_path)
+                .ok()
+                .map(|t| t.server),
+        }
+    }
+}
+
+/// The create form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateLiveInput {
+    pub title: String,
+    pub description: Option<String>,
+    /// `PUBLIC`, `LIMITED` or `PRIVATE`.
+    pub scope: String,
+    /// RFC 3339; null: "go live now" (now + 20 s, spec §3).
+    pub reserved_at: Option<String>,
+}
+
+/// What the live watcher says, for the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum LiveEventView {
+    Snapshot {
+        live: LiveView,
+    },
+    Updated {
+        live: LiveView,
+    },
+    /// The service ended the live; `reason` is spec §5's end reason.
+    #[serde(rename_all = "camelCase")]
+    ForcedEnd {
+        live: LiveView,
+        reason: Option<String>,
+        at: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Offline {
+        message: String,
+        retry_in_ms: u32,
+    },
+    Online,
+    LoginRequired,
+    Gone {
+        message: String,
+    },
+}
+
+impl LiveEventView {
+    /// `None` for what the dashboard does not show on its own
+    /// (`StatusChanged` arrives with the `Updated` after it).
+    pub fn from_event(e: &LiveEvent) -> Option<Self> {
+        Some(match e {
+            LiveEvent::Snapshot(l) => Self::Snapshot { live: l.into() },
+            LiveEvent::Updated(l) => Self::Updated { live: l.into() },
+            LiveEvent::StatusChanged { .. } => return None,
+            LiveEvent::ForcedEnd { live, reason } => Self::ForcedEnd {
+                live: live.into(),
+                reason: reason.map(|r: EndReason| r.as_str().to_owned()),
+                at: chrono::Utc::now().to_rfc3339(),
+            },
+            LiveEvent::Offline { error, retry_in } => Self::Offline {
+                message: error.to_string(),
+                retry_in_ms: u32::try_from(retry_in.as_millis()).unwrap_or(u32::MAX),
+            },
+            LiveEvent::Online => Self::Online,
+            LiveEvent::LoginRequired => Self::LoginRequired,
+            LiveEvent::Gone(e) => Self::Gone {
+                message: e.to_string(),
+            },
+        })
+    }
+}
+
+/// Whether a status is on air, for the tray.
+pub fn on_air(status: LiveStatus) -> bool {
+    status == LiveStatus::OnAir
+}
+
+/// A chat message for the chat pane (issue 5 builds on it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessageView {
+    pub message_id: String,
+    pub at: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub text: String,
+    pub owner: bool,
+    pub manager: bool,
+}
+
+impl From<&ChatMessage> for ChatMessageView {
+    fn from(m: &ChatMessage) -> Self {
+        Self {
+            message_id: m.message_id.to_string(),
+            at: m.message_at.to_string(),
+            author_id: m.author_id.to_string(),
+            author_name: m.author_name.clone(),
+            text: m.message.clone(),
+            owner: m.is_live_owner,
+            manager: m.is_live_manager,
+        }
+    }
+}
+
+/// Names of optional APIs, for the UI.
+pub fn api_names(apis: &[OptionalApi]) -> Vec<String> {
+    apis.iter().map(|a| a.as_str().to_owned()).collect()
+}
+
+/// The TypeScript declarations of every IPC type, as committed in
+/// `ui/src/lib/ipc-types.ts`.
+pub fn typescript() -> String {
+    let decls = [
+        IpcError::decl(),
+        ProfileView::decl(),
+        UserView::decl(),
+        SessionView::decl(),
+        AppView::decl(),
+        ChannelView::decl(),
+        StatView::decl(),
+        LiveView::decl(),
+        CreateLiveInput::decl(),
+        LiveEventView::decl(),
+        ChatMessageView::decl(),
+    ];
+    let mut out = String::from(
+        "// Generated from src-tauri/src/models.rs by `cargo test -p onair` with\n\
+         // UPDATE_IPC_TYPES=1. Do not edit: a test fails when this file is stale.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out.trim_end().to_owned() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IPC_TYPES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/ipc-types.ts");
+
+    #[test]
+    fn ipc_types_are_fresh() {
+        let want = typescript();
+        if std::env::var_os("UPDATE_IPC_TYPES").is_some() {
+            std::fs::write(IPC_TYPES, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(IPC_TYPES).unwrap_or_default();
+        assert!(
+            have == want,
+            "ui/src/lib/ipc-types.ts is stale: run `UPDATE_IPC_TYPES=1 cargo test -p onair ipc_types`"
+        );
+    }
+
+    #[test]
+    fn one_error_shape_crosses_ipc() {
+        let e = IpcError::from(onair_client::Error::Conflict {
+            name: "STREAM_ACTIVE".into(),
+            message: "on air".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"code": "conflict", "message": "STREAM_ACTIVE: on air"})
+        );
+    }
+
+    #[test]
+    fn live_view_never_carries_the_key() {
+        let live: Live = serde_json::from_value(serde_json::json!({
+            "liveId": "L1", "title": "t", "reservedAt": "2026-11-21T17:11:44+09:00",
+            "rtmpPath": "rtmp://ingest.example/live/sk_SECRET", "status": "ONAIR",
+            "scope": "PUBLIC", "liveLink": "https://x.example/l1"
+        }))
+        .unwrap();
+        let view = LiveView::from(&live);
+        assert_eq!(view.server.as_deref(), Some("rtmp://ingest.example/live"));
+        assert_eq!(view.status, "ON_AIR");
+        assert!(!serde_json::to_string(&view).unwrap().contains("sk_SECRET"));
+    }
+}

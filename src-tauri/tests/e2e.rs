@@ -1,0 +1,250 @@
+//! End to end: the real app binary under Xvfb, driven through tauri-driver
+//! and WebKitWebDriver, on the built-in demo service. The system browser
+//! is `scripts/scripted-browser` (through `BROWSER`), which fills in the
+//! service's login page as a user would.
+//!
+//! Needs a display, a keyring session and tauri-driver: `make test` runs
+//! it as `scripts/with-keyring xvfb-run cargo test ... --include-ignored`.
+//! Screenshots of the main screens go to `target/e2e-screens/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Map, Value};
+
+const ADMIN_TOKEN: &str = "e2e-operator-token-0123456789";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// tauri-driver in its own process group, stopped with the group.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(home: &Path) -> Self {
+        let port = free_port();
+        let log = std::fs::File::create(home.join("driver.log")).unwrap();
+        let mut cmd = Command::new(driver_path());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &(port + 1).to_string(),
+        ])
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("BROWSER", workspace().join("scripts/scripted-browser"))
+        .env(
+            "ONAIR_BROWSER_CACERT",
+            home.join("data/dev.onair.desktop/demo-service/cert.pem"),
+        )
+        .env("ONAIR_DEMO_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("NO_AT_BRIDGE", "1")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log));
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd
+            .spawn()
+            .expect("tauri-driver (cargo install tauri-driver)");
+        Self { child, port }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver_path() -> PathBuf {
+    std::env::var_os("TAURI_DRIVER")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let home = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
+            Some(home.join("bin/tauri-driver"))
+        })
+        .unwrap_or_else(|| "tauri-driver".into())
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn open_app(driver: &Driver, args: &[&str]) -> Client {
+    let mut caps = Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert(
+        "tauri:options".into(),
+        json!({"application": env!("CARGO_BIN_EXE_onair"), "args": args}),
+    );
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("webdriver session: {e}"),
+        }
+    }
+}
+
+/// Waits for an element by test id.
+async fn find(c: &Client, id: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("[data-testid={id}]")))
+        .await
+        .unwrap_or_else(|e| panic!("[data-testid={id}]: {e}"))
+}
+
+/// Waits until the element's text satisfies `ok`; returns the text.
+async fn text_until(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = find(c, id).await.text().await.unwrap_or_default();
+        if ok(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "[data-testid={id}] stayed {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let dir = workspace().join("target/e2e-screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+fn clipboard() -> String {
+    let out = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .expect("xclip");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The demo service's base URL, from the profile the app wrote.
+fn demo_base(home: &Path) -> String {
+    let text =
+        std::fs::read_to_string(home.join("config/dev.onair.desktop/profiles.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "demo")
+        .unwrap()["apiDomain"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn operator(home: &Path, path: &str) -> u16 {
+    // Operator routes that change a channel are PUTs (service README).
+    let pem = std::fs::read(home.join("data/dev.onair.desktop/demo-service/cert.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    http.put(format!("{}{path}", demo_base(home)))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+#[ignore = "end to end: needs Xvfb, a keyring session and tauri-driver (make test runs it)"]
+async fn streamer_goes_live_and_the_service_ends_it() {
+    let home = std::env::temp_dir().join(format!("onair-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let driver = Driver::start(&home);
+
+    // First run: demo service, login through the (scripted) browser.
+    let c = open_app(&driver, &["--demo-fresh"]).await;
+    screenshot(&c, "1-login").await;
+    find(&c, "login").await.click().await.unwrap();
+    let user = text_until(&c, "user", |t| !t.is_empty()).await;
+    assert_eq!(user, "Streamer Kim");
+    screenshot(&c, "2-channels").await;
+
+    // Create a live and go on air.
+    find(&c, "new-live").await.click().await.unwrap();
+    find(&c, "title").await.send_keys("e2e live").await.unwrap();
+    find(&c, "create").await.click().await.unwrap();
+    text_until(&c, "status", |t| t == "Reserved").await;
+    find(&c, "start").await.click().await.unwrap();
+    text_until(&c, "status", |t| t == "ON AIR").await;
+    // The simulated audience arrives: counters move on the 5 s polls.
+    text_until(&c, "views", |t| t != "0" && t != "–").await;
+    screenshot(&c, "3-dashboard").await;
+
+    // Copy server and key, from Rust: the key is on the clipboard and
+    // nowhere in the page.
+    let server = find(&c, "server").await.text().await.unwrap();
+    assert!(server.starts_with("rtmp"), "{server}");
+    find(&c, "copy-server").await.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(clipboard(), server);
+    find(&c, "copy-key").await.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let key = clipboard();
+    assert!(
+        !key.is_empty() && key != server && !key.contains('/'),
+        "{key:?}"
+    );
+    let source = c.source().await.unwrap();
+    assert!(!source.contains(&key), "the stream key reached the webview");
+
+    // The service ends the live: the dashboard says so by itself.
+    let status = operator(&home, "/admin/channel/streamer-main/disable").await;
+    assert_eq!(status, 200);
+    let banner = find(&c, "forced-end").await.text().await.unwrap();
+    assert!(banner.contains("The channel was disabled"), "{banner}");
+    text_until(&c, "status", |t| t == "Ended").await;
+    screenshot(&c, "4-forced-end").await;
+    assert_eq!(
+        operator(&home, "/admin/channel/streamer-main/enable").await,
+        200
+    );
+    c.close().await.unwrap();
+
+    // Second start: still logged in (refresh token from the keyring).
+    let c = open_app(&driver, &["--demo"]).await;
+    let user = text_until(&c, "user", |t| !t.is_empty()).await;
+    assert_eq!(user, "Streamer Kim");
+    screenshot(&c, "5-restarted").await;
+    c.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { count, elapsed, localInputToRfc3339, when } from "./format";
+
+describe("elapsed", () => {
+  it("formats minutes and hours", () => {
+    expect(elapsed(0)).toBe("0:00");
+    expect(elapsed(61_000)).toBe("1:01");
+    expect(elapsed(3_723_000)).toBe("1:02:03");
+    expect(elapsed(-5)).toBe("0:00");
+  });
+});
+
+describe("count", () => {
+  it("groups thousands and shows a dash for nothing", () => {
+    expect(count(1234567)).toBe("1,234,567");
+    expect(count(null)).toBe("–");
+    expect(count(Number.NaN)).toBe("–");
+    expect(count(1234, "ko")).toBe("1,234");
+  });
+});
+
+describe("when", () => {
+  it("refuses what is not a date", () => {
+    expect(when("not a date")).toBe("–");
+    expect(when(null)).toBe("–");
+    expect(when("2026-11-21T17:11:44+09:00")).toContain("2026");
+  });
+});
+
+describe("localInputToRfc3339", () => {
+  it("keeps the instant and adds the offset", () => {
+    const out = localInputToRfc3339("2026-11-21T17:30");
+    expect(out).toMatch(/^2026-11-21T17:30:00[+-]\d\d:\d\d$/);
+    expect(new Date(out!).getTime()).toBe(new Date("2026-11-21T17:30").getTime());
+    expect(localInputToRfc3339("")).toBeNull();
+  });
+});

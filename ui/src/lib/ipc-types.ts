@@ -1,0 +1,65 @@
+// Generated from src-tauri/src/models.rs by `cargo test -p onair` with
+// UPDATE_IPC_TYPES=1. Do not edit: a test fails when this file is stale.
+
+export type IpcError = { code: string, message: string, };
+
+export type ProfileView = { id: string, name: string, apiDomain: string, 
+/**
+ * The built-in demo service.
+ */
+demo: boolean, };
+
+export type UserView = { userId: string, userName: string, profileThumbnail: string | null, };
+
+export type SessionView = { profile: ProfileView, user: UserView, 
+/**
+ * Spec §4 names of the optional APIs in use.
+ */
+optionalApis: Array<string>, };
+
+export type AppView = { profiles: Array<ProfileView>, 
+/**
+ * The profile in use (logged in or not).
+ */
+active: ProfileView | null, session: SessionView | null, 
+/**
+ * Waiting for the browser.
+ */
+loginPending: boolean, };
+
+export type ChannelView = { channelId: string, channelName: string, enabled: boolean, link: string, description: string | null, tags: Array<string>, thumbnailUrl: string | null, followerCount: number | null, };
+
+export type StatView = { views: number, viewers: number, likes: number, chats: number, };
+
+export type LiveView = { liveId: string, title: string, description: string | null, 
+/**
+ * `RESERVED`, `ON_AIR` or `END`.
+ */
+status: string, 
+/**
+ * `PUBLIC`, `LIMITED` or `PRIVATE`.
+ */
+scope: string, 
+/**
+ * RFC 3339.
+ */
+reservedAt: string, startAt: string | null, liveLink: string, stat: StatView | null, 
+/**
+ * The ingest server (`rtmpPath` without its key), or null when the
+ * path is not a usable ingest URL.
+ */
+server: string | null, };
+
+export type CreateLiveInput = { title: string, description: string | null, 
+/**
+ * `PUBLIC`, `LIMITED` or `PRIVATE`.
+ */
+scope: string, 
+/**
+ * RFC 3339; null: "go live now" (now + 20 s, spec §3).
+ */
+reservedAt: string | null, };
+
+export type LiveEventView = { "kind": "snapshot", live: LiveView, } | { "kind": "updated", live: LiveView, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
+
+export type ChatMessageView = { messageId: string, at: string, authorId: string, authorName: string, text: string, owner: boolean, manager: boolean, };

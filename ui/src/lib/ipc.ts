@@ -1,0 +1,55 @@
+// Typed calls into the Rust side. Every command rejects with an IpcError
+// ({code, message}); the types come from src-tauri/src/models.rs.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AppView,
+  ChannelView,
+  CreateLiveInput,
+  IpcError,
+  LiveEventView,
+  LiveView,
+  SessionView,
+} from "./ipc-types";
+
+export type * from "./ipc-types";
+
+export type LoginFinished =
+  | { ok: true; session: SessionView; error: null }
+  | { ok: false; session: null; error: IpcError };
+
+export const api = {
+  appView: () => invoke<AppView>("app_view"),
+  startDemo: () => invoke<AppView>("start_demo"),
+  login: () => invoke<string>("login"),
+  cancelLogin: () => invoke<void>("cancel_login"),
+  logout: () => invoke<void>("logout"),
+  channels: () => invoke<ChannelView[]>("channels"),
+  lives: (channelId: string, filter: string) => invoke<LiveView[]>("lives", { channelId, filter }),
+  live: (liveId: string) => invoke<LiveView>("live", { liveId }),
+  createLive: (channelId: string, input: CreateLiveInput) =>
+    invoke<LiveView>("create_live", { channelId, input }),
+  startLive: (liveId: string) => invoke<LiveView>("start_live", { liveId }),
+  stopLive: (liveId: string) => invoke<LiveView>("stop_live", { liveId }),
+  watchLive: (liveId: string) => invoke<void>("watch_live", { liveId }),
+  unwatchLive: () => invoke<void>("unwatch_live"),
+  copyServer: (liveId: string) => invoke<void>("copy_server", { liveId }),
+  copyKey: (liveId: string) => invoke<void>("copy_key", { liveId }),
+};
+
+export const on = {
+  loginFinished: (f: (e: LoginFinished) => void): Promise<UnlistenFn> =>
+    listen<LoginFinished>("login-finished", (e) => f(e.payload)),
+  live: (f: (e: LiveEventView) => void): Promise<UnlistenFn> =>
+    listen<LiveEventView>("live-event", (e) => f(e.payload)),
+  confirmStop: (f: () => void): Promise<UnlistenFn> => listen("confirm-stop", () => f()),
+  appChanged: (f: () => void): Promise<UnlistenFn> => listen("app-changed", () => f()),
+};
+
+/** An IpcError from whatever a command rejected with. */
+export function asError(e: unknown): IpcError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    return e as IpcError;
+  }
+  return { code: "internal", message: String(e) };
+}
