@@ -48,12 +48,17 @@ pub struct Options {
     /// `ONAIR_DEMO_ADMIN_TOKEN` (environment, never an argument): the demo
     /// service's operator token, for scripted operator actions.
     pub demo_admin_token: Option<String>,
+    /// The tray icon (off in tests on the mock runtime, which has no GTK).
+    pub tray: bool,
 }
 
 impl Options {
     /// Reads the flags; `demo_admin_token` comes from the environment.
     pub fn parse(args: impl IntoIterator<Item = String>) -> Self {
-        let mut o = Self::default();
+        let mut o = Self {
+            tray: true,
+            ..Self::default()
+        };
         for a in args {
             match a.as_str() {
                 "--demo" => o.demo = true,
@@ -136,7 +141,9 @@ pub fn build<R: Runtime>(
                 Desk::new(&data_dir, &profiles_path, store.clone(), emit)
                     .with_demo_admin_token(options.demo_admin_token.clone()),
             );
-            tray::create(&handle)?;
+            if options.tray {
+                tray::create(&handle)?;
+            }
             if options.demo {
                 let handle = handle.clone();
                 let fresh = options.demo_fresh;
@@ -189,6 +196,7 @@ mod tests {
     fn options() {
         let o = Options::parse(["--demo-fresh".to_owned()]);
         assert!(o.demo && o.demo_fresh);
-        assert_eq!(Options::parse(Vec::new()), Options::default());
+        let plain = Options::parse(Vec::new());
+        assert!(!plain.demo && plain.tray);
     }
 }

@@ -1,0 +1,119 @@
+//! The command layer on Tauri's mock runtime: commands answer through IPC
+//! with the app's types, and every failure has the one `{code, message}`
+//! shape. The demo service really starts (in a temporary data dir).
+
+use std::sync::Arc;
+
+use onair_app::{build, Options};
+use onair_client::MemoryStore;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+fn invoke(
+    webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn commands_answer_with_the_app_types_and_one_error_shape() {
+    let home = std::env::temp_dir().join(format!("onair-commands-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    // The mock app resolves its data and config dirs from these.
+    std::env::set_var("XDG_DATA_HOME", home.join("data"));
+    std::env::set_var("XDG_CONFIG_HOME", home.join("config"));
+    std::env::set_var("HOME", &home);
+    // The login opens "the browser": here a command that does nothing.
+    std::env::set_var("BROWSER", "true");
+
+    let mut app = build(
+        mock_builder(),
+        Options::default(),
+        Arc::new(MemoryStore::default()),
+    )
+    .build(mock_context(noop_assets()))
+    .expect("the app builds on the mock runtime");
+    // Setup (state, tray) runs on the first turn of the event loop; one
+    // turn is what a test needs, so the busy-loop warning does not apply.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+
+    let view = invoke(&webview, "app_view", json!({})).unwrap();
+    assert_eq!(view["active"], Value::Null);
+    assert_eq!(view["session"], Value::Null);
+
+    // Nothing to do before a login: the error shape, exactly.
+    let err = invoke(&webview, "channels", json!({})).unwrap_err();
+    assert_eq!(
+        err,
+        json!({"code": "no_session", "message": "log in first"})
+    );
+    let err = invoke(&webview, "login", json!({})).unwrap_err();
+    assert_eq!(err["code"], "no_profile");
+
+    // The demo service starts, its profile is active and pinned.
+    let view = invoke(&webview, "start_demo", json!({})).unwrap();
+    assert_eq!(view["active"]["id"], "demo");
+    assert_eq!(view["active"]["demo"], true);
+    assert!(view["active"]["apiDomain"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://127.0.0.1:"));
+    let config_dir = tauri::Manager::path(&app).app_config_dir().unwrap();
+    let profiles = std::fs::read_to_string(config_dir.join("profiles.json")).unwrap();
+    assert!(profiles.contains("pinnedSha256"));
+    for secret_field in ["\"clientSecret\"", "refresh", "access"] {
+        assert!(
+            !profiles.contains(secret_field),
+            "no secret in the profiles file"
+        );
+    }
+
+    // Bad input is a clear error, in the same shape.
+    let err = invoke(
+        &webview,
+        "lives",
+        json!({"channelId": "x", "filter": "SOMETIMES"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        json!({"code": "invalid", "message": "unknown filter \"SOMETIMES\""})
+    );
+    // Arguments that do not parse are refused by Tauri itself, in words
+    // naming the argument (the UI maps any non-shaped error to "internal").
+    let err = invoke(&webview, "live", json!({})).unwrap_err();
+    assert!(err.as_str().is_some_and(|e| e.contains("liveId")), "{err}");
+
+    // A login starts: the URL is the demo service's login page with PKCE.
+    let url = invoke(&webview, "login", json!({})).unwrap();
+    let url = url.as_str().unwrap();
+    assert!(url.contains("/oauth/authorize?"), "{url}");
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    assert_eq!(
+        invoke(&webview, "app_view", json!({})).unwrap()["loginPending"],
+        true
+    );
+    invoke(&webview, "cancel_login", json!({})).unwrap();
+    let _ = std::fs::remove_dir_all(&home);
+}
