@@ -7,7 +7,9 @@ use tauri::{AppHandle, Runtime, State};
 
 use crate::clipboard;
 use crate::desk::Desk;
-use crate::models::{AppView, ChannelView, CreateLiveInput, IpcError, LiveView};
+use crate::models::{
+    AppView, ChannelView, CreateLiveInput, IpcError, LiveView, SessionEventView, StreamSessionView,
+};
 
 type Result<T> = std::result::Result<T, IpcError>;
 
@@ -109,4 +111,23 @@ pub async fn copy_key<R: Runtime>(
 ) -> Result<()> {
     let target = desk.stream_target(&live_id).await?;
     clipboard::copy_secret(&app, target.key)
+}
+
+#[tauri::command]
+pub async fn sessions(desk: State<'_, Desk>, live_id: String) -> Result<Vec<StreamSessionView>> {
+    desk.sessions(&live_id).await
+}
+
+#[tauri::command]
+pub async fn session_events(
+    desk: State<'_, Desk>,
+    session_id: String,
+) -> Result<Vec<SessionEventView>> {
+    desk.session_events(&session_id).await
+}
+
+/// A new stream key; refused while the live is on air.
+#[tauri::command]
+pub async fn regenerate_key(desk: State<'_, Desk>, live_id: String) -> Result<()> {
+    desk.regenerate_key(&live_id).await
 }

@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 
 use crate::models::{
     api_names, AppView, ChannelView, CreateLiveInput, IpcError, LiveEventView, LiveView,
-    ProfileView, SessionView, UserView,
+    ProfileView, SessionEventView, SessionView, StreamSessionView, UserView,
 };
 
 /// The id of the built-in demo service's profile.
@@ -331,6 +331,25 @@ impl Desk {
         let live = self.client().await?.stop_live(live_id).await?;
         (self.emit)(DeskEvent::OnAir(false));
         Ok((&live).into())
+    }
+
+    /// The live's sessions, newest first (the first 50).
+    pub async fn sessions(&self, live_id: &str) -> Result<Vec<StreamSessionView>> {
+        let list = self.client().await?.sessions(live_id, 1, 50).await?;
+        Ok(list.sessions.iter().map(StreamSessionView::from).collect())
+    }
+
+    /// A session's timeline, newest first.
+    pub async fn session_events(&self, session_id: &str) -> Result<Vec<SessionEventView>> {
+        let list = self.client().await?.events(session_id).await?;
+        Ok(list.events.iter().map(SessionEventView::from).collect())
+    }
+
+    /// A new stream key (the service refuses while on air: 409
+    /// STREAM_ACTIVE). The key itself stays here.
+    pub async fn regenerate_key(&self, live_id: &str) -> Result<()> {
+        self.client().await?.regenerate_key(live_id).await?;
+        Ok(())
     }
 
     /// Watches one live for the dashboard (replacing the one before).

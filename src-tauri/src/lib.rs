@@ -105,6 +105,9 @@ pub fn build<R: Runtime>(
             commands::unwatch_live,
             commands::copy_server,
             commands::copy_key,
+            commands::sessions,
+            commands::session_events,
+            commands::regenerate_key,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -3,7 +3,9 @@
 //! file is stale). Nothing here carries a secret: the stream key stays in
 //! Rust (the clipboard is written from Rust).
 
-use onair_api::{Channel, ChatMessage, EndReason, Live, LiveStatus, OptionalApi, User};
+use onair_api::{
+    Channel, ChatMessage, EndReason, Live, LiveStatus, OptionalApi, Session, SessionEvent, User,
+};
 use onair_client::{Error, LiveEvent, StreamTarget};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -269,6 +271,56 @@ impl From<&ChatMessage> for ChatMessageView {
     }
 }
 
+/// One on-air period of a live (spec §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamSessionView {
+    pub session_id: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    #[ts(type = "number")]
+    pub duration_sec: u64,
+    /// `LIVE` or `ENDED`.
+    pub status: String,
+    /// `STOPPED`, `REPLACED`, `ENDED_BY_SERVICE`, ...
+    pub end_reason: Option<String>,
+}
+
+impl From<&Session> for StreamSessionView {
+    fn from(s: &Session) -> Self {
+        Self {
+            session_id: s.session_id.to_string(),
+            started_at: s.started_at.to_string(),
+            finished_at: s.finished_at.as_ref().map(ToString::to_string),
+            duration_sec: s.duration_sec,
+            status: s.status.as_str().to_owned(),
+            end_reason: s.end_reason.map(|r| r.as_str().to_owned()),
+        }
+    }
+}
+
+/// An entry of a session's timeline (spec §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionEventView {
+    pub event_id: String,
+    pub at: String,
+    /// `START`, `STABLE`, `SIGNAL_INTERRUPTED`, `STOP`, ...
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+impl From<&SessionEvent> for SessionEventView {
+    fn from(e: &SessionEvent) -> Self {
+        Self {
+            event_id: e.event_id.to_string(),
+            at: e.at.to_string(),
+            kind: e.kind.as_str().to_owned(),
+            detail: e.detail.clone(),
+        }
+    }
+}
+
 /// Names of optional APIs, for the UI.
 pub fn api_names(apis: &[OptionalApi]) -> Vec<String> {
     apis.iter().map(|a| a.as_str().to_owned()).collect()
@@ -289,6 +341,8 @@ pub fn typescript() -> String {
         CreateLiveInput::decl(),
         LiveEventView::decl(),
         ChatMessageView::decl(),
+        StreamSessionView::decl(),
+        SessionEventView::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/models.rs by `cargo test -p onair` with\n\

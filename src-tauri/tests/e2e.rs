@@ -207,6 +207,9 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     text_until(&c, "status", |t| t == "ON AIR").await;
     // The simulated audience arrives: counters move on the 5 s polls.
     text_until(&c, "views", |t| t != "0" && t != "–").await;
+    // No new key while on air, and the reason is said.
+    assert!(!find(&c, "regenerate").await.is_enabled().await.unwrap());
+    text_until(&c, "sessions", |t| t.contains("on air")).await;
     screenshot(&c, "3-dashboard").await;
 
     // Copy server and key, from Rust: the key is on the clipboard and
@@ -232,7 +235,15 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     let banner = find(&c, "forced-end").await.text().await.unwrap();
     assert!(banner.contains("The channel was disabled"), "{banner}");
     text_until(&c, "status", |t| t == "Ended").await;
+    text_until(&c, "sessions", |t| t.contains("channel disabled")).await;
     screenshot(&c, "4-forced-end").await;
+    // Off air, the key may change; copying again gives the new one.
+    find(&c, "regenerate").await.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    find(&c, "copy-key").await.click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let new_key = clipboard();
+    assert!(!new_key.is_empty() && new_key != key, "a new key");
     assert_eq!(
         operator(&home, "/admin/channel/streamer-main/enable").await,
         200

@@ -63,3 +63,19 @@ reservedAt: string | null, };
 export type LiveEventView = { "kind": "snapshot", live: LiveView, } | { "kind": "updated", live: LiveView, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
 
 export type ChatMessageView = { messageId: string, at: string, authorId: string, authorName: string, text: string, owner: boolean, manager: boolean, };
+
+export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
+/**
+ * `LIVE` or `ENDED`.
+ */
+status: string, 
+/**
+ * `STOPPED`, `REPLACED`, `ENDED_BY_SERVICE`, ...
+ */
+endReason: string | null, };
+
+export type SessionEventView = { eventId: string, at: string, 
+/**
+ * `START`, `STABLE`, `SIGNAL_INTERRUPTED`, `STOP`, ...
+ */
+kind: string, detail: string | null, };

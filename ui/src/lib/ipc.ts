@@ -9,7 +9,9 @@ import type {
   IpcError,
   LiveEventView,
   LiveView,
+  SessionEventView,
   SessionView,
+  StreamSessionView,
 } from "./ipc-types";
 
 export type * from "./ipc-types";
@@ -35,6 +37,9 @@ export const api = {
   unwatchLive: () => invoke<void>("unwatch_live"),
   copyServer: (liveId: string) => invoke<void>("copy_server", { liveId }),
   copyKey: (liveId: string) => invoke<void>("copy_key", { liveId }),
+  sessions: (liveId: string) => invoke<StreamSessionView[]>("sessions", { liveId }),
+  sessionEvents: (sessionId: string) => invoke<SessionEventView[]>("session_events", { sessionId }),
+  regenerateKey: (liveId: string) => invoke<void>("regenerate_key", { liveId }),
 };
 
 export const on = {
