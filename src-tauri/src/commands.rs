@@ -8,7 +8,8 @@ use tauri::{AppHandle, Runtime, State};
 use crate::clipboard;
 use crate::desk::Desk;
 use crate::models::{
-    AppView, ChannelView, CreateLiveInput, IpcError, LiveView, SessionEventView, StreamSessionView,
+    AppView, ChannelView, CreateLiveInput, IpcError, LiveView, ProfileInput, ProfileView,
+    SessionEventView, StreamSessionView,
 };
 
 type Result<T> = std::result::Result<T, IpcError>;
@@ -130,4 +131,21 @@ pub async fn session_events(
 #[tauri::command]
 pub async fn regenerate_key(desk: State<'_, Desk>, live_id: String) -> Result<()> {
     desk.regenerate_key(&live_id).await
+}
+
+/// Adds a service; a wrong field comes back as `{code: "profile", field, message}`.
+#[tauri::command]
+pub async fn add_profile(desk: State<'_, Desk>, input: ProfileInput) -> Result<ProfileView> {
+    desk.add_profile(input).await
+}
+
+#[tauri::command]
+pub async fn choose_profile(desk: State<'_, Desk>, id: String) -> Result<AppView> {
+    desk.choose_profile(&id).await
+}
+
+/// Back to the service picker.
+#[tauri::command]
+pub async fn leave_profile(desk: State<'_, Desk>) -> Result<AppView> {
+    desk.leave_profile().await
 }

@@ -9,17 +9,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use onair_api::{CreateLive, OptionalApi, Scope, StatusFilter, Timestamp, User};
+use onair_api::{CreateLive, OptionalApi, Scope, Secret, StatusFilter, Timestamp, User};
 use onair_client::{
     watch_live, Client, Connector, LiveEvent, LoginSlot, Profile, Profiles, StreamTarget,
-    TokenStore, Watch, WatchOptions,
+    TokenForm, TokenStore, Watch, WatchOptions,
 };
 use onair_service::{Config, Running, Simulation, Storage};
 use tokio::sync::Mutex;
 
 use crate::models::{
     api_names, AppView, ChannelView, CreateLiveInput, IpcError, LiveEventView, LiveView,
-    ProfileView, SessionEventView, SessionView, StreamSessionView, UserView,
+    ProfileInput, ProfileView, SessionEventView, SessionView, StreamSessionView, UserView,
 };
 
 /// The id of the built-in demo service's profile.
@@ -170,6 +170,92 @@ impl Desk {
             p
         };
         self.use_profile(profile).await
+    }
+
+    /// Adds a service from the form; the error names the field at fault.
+    /// The client secret goes to the keyring, not the profiles file.
+    pub async fn add_profile(&self, input: ProfileInput) -> Result<ProfileView> {
+        let mut all = self.profiles()?;
+        let base: String = input
+            .name
+            .trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let base = if base.is_empty() || base == DEMO_PROFILE {
+            "service".to_owned()
+        } else {
+            base.chars().take(32).collect()
+        };
+        let mut id = base.clone();
+        let mut n = 2;
+        while all.get(&id).is_some() {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        let mut p = Profile::new(
+            &id,
+            input.name.trim(),
+            input.api_domain.trim(),
+            input.client_id.trim(),
+        );
+        p.token_form = match input.token_form.as_str() {
+            "auto" | "" => TokenForm::Auto,
+            "prism" => TokenForm::Prism,
+            "rfc" => TokenForm::Rfc,
+            other => {
+                return Err(IpcError {
+                    field: Some("tokenForm".into()),
+                    ..IpcError::new("profile", format!("unknown token form {other:?}"))
+                })
+            }
+        };
+        p.optional_apis = input
+            .optional_apis
+            .iter()
+            .filter_map(|a| OptionalApi::ALL.iter().copied().find(|o| o.as_str() == a))
+            .collect();
+        p.pinned_sha256 = input.pinned_sha256.filter(|s| !s.trim().is_empty());
+        let secret = input.client_secret.filter(|s| !s.is_empty());
+        p.has_client_secret = secret.is_some();
+        p.validate()?;
+        Connector::save_client_secret(self.store.clone(), &id, secret.map(Secret::new)).await?;
+        all.upsert(p.clone())?;
+        all.save(&self.profiles_path)?;
+        Ok(profile_view(&p))
+    }
+
+    /// Switches to a saved service (the demo starts its embedded service).
+    pub async fn choose_profile(&self, id: &str) -> Result<AppView> {
+        if id == DEMO_PROFILE {
+            return self.start_demo(false).await;
+        }
+        let profile = self
+            .profiles()?
+            .get(id)
+            .cloned()
+            .ok_or_else(|| IpcError::new("not_found", format!("no service {id:?}")))?;
+        self.use_profile(profile).await
+    }
+
+    /// Back to the service picker; the login stays stored.
+    pub async fn leave_profile(&self) -> Result<AppView> {
+        {
+            let mut st = self.state.lock().await;
+            st.watch = None;
+            st.watched = None;
+            st.client = None;
+            st.user = None;
+            st.connector = None;
+        }
+        self.slot.cancel();
+        (self.emit)(DeskEvent::OnAir(false));
+        self.view().await
     }
 
     /// Makes `profile` the current service and restores its last login.

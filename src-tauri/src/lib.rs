@@ -108,6 +108,9 @@ pub fn build<R: Runtime>(
             commands::sessions,
             commands::session_events,
             commands::regenerate_key,
+            commands::add_profile,
+            commands::choose_profile,
+            commands::leave_profile,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

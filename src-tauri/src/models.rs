@@ -16,13 +16,27 @@ use ts_rs::TS;
 pub struct IpcError {
     pub code: String,
     pub message: String,
+    /// The form field at fault (profile errors), so the UI can show the
+    /// message next to it; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
 }
 
 impl From<Error> for IpcError {
     fn from(e: Error) -> Self {
+        let field = match &e {
+            Error::Profile { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let message = match &e {
+            Error::Profile { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
         Self {
             code: e.code().to_owned(),
-            message: e.to_string(),
+            message,
+            field,
         }
     }
 }
@@ -32,8 +46,25 @@ impl IpcError {
         Self {
             code: code.to_owned(),
             message: message.into(),
+            field: None,
         }
     }
+}
+
+/// The "add a service" form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileInput {
+    pub name: String,
+    pub api_domain: String,
+    pub client_id: String,
+    /// Kept in the OS keyring, never in the profiles file.
+    pub client_secret: Option<String>,
+    /// `auto`, `prism` or `rfc`.
+    pub token_form: String,
+    /// Spec §4 names, used when the service has no `/capabilities`.
+    pub optional_apis: Vec<String>,
+    pub pinned_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -341,6 +372,7 @@ pub fn typescript() -> String {
         CreateLiveInput::decl(),
         LiveEventView::decl(),
         ChatMessageView::decl(),
+        ProfileInput::decl(),
         StreamSessionView::decl(),
         SessionEventView::decl(),
     ];

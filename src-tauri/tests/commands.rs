@@ -115,5 +115,35 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         true
     );
     invoke(&webview, "cancel_login", json!({})).unwrap();
+
+    // Add a service: a wrong field is named, so the form shows it there.
+    let form = |domain: &str| {
+        json!({"input": {
+            "name": "My Service", "apiDomain": domain, "clientId": "abc123",
+            "clientSecret": "s3cret-value", "tokenForm": "auto",
+            "optionalApis": ["LIVE_CHAT_LIST"], "pinnedSha256": null
+        }})
+    };
+    let err = invoke(&webview, "add_profile", form("http://api.example.com")).unwrap_err();
+    assert_eq!(err["code"], "profile");
+    assert_eq!(err["field"], "apiDomain");
+    assert!(err["message"].as_str().unwrap().contains("HTTPS"), "{err}");
+    let added = invoke(&webview, "add_profile", form("https://127.0.0.1:1")).unwrap();
+    assert_eq!(added["id"], "my-service");
+    assert_eq!(added["demo"], false);
+    let again = invoke(&webview, "add_profile", form("https://127.0.0.1:1")).unwrap();
+    assert_eq!(again["id"], "my-service-2", "ids stay unique");
+    let profiles = std::fs::read_to_string(config_dir.join("profiles.json")).unwrap();
+    assert!(
+        !profiles.contains("s3cret-value"),
+        "the client secret is not in the file"
+    );
+    assert!(profiles.contains("\"hasClientSecret\": true"));
+    // Nothing listens there: choosing it says so in the one shape.
+    let err = invoke(&webview, "choose_profile", json!({"id": "my-service"})).unwrap_err();
+    assert_eq!(err["code"], "transport", "{err}");
+    let view = invoke(&webview, "leave_profile", json!({})).unwrap();
+    assert_eq!(view["active"], Value::Null);
+    assert_eq!(view["profiles"].as_array().unwrap().len(), 3);
     let _ = std::fs::remove_dir_all(&home);
 }

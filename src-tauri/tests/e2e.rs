@@ -255,6 +255,28 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     let user = text_until(&c, "user", |t| !t.is_empty()).await;
     assert_eq!(user, "Streamer Kim");
     screenshot(&c, "5-restarted").await;
+    // Switch service: back to the picker, then the demo again, still logged in.
+    find(&c, "switch").await.click().await.unwrap();
+    find(&c, "add").await.click().await.unwrap();
+    find(&c, "add-domain").await.clear().await.unwrap();
+    find(&c, "add-domain")
+        .await
+        .send_keys("ftp://nowhere")
+        .await
+        .unwrap();
+    find(&c, "add-save").await.click().await.unwrap();
+    find(&c, "add-service").await; // the form stays, with the field's error
+    let form = find(&c, "add-service").await.text().await.unwrap();
+    assert!(
+        form.contains("give a name"),
+        "the first wrong field says why: {form}"
+    );
+    screenshot(&c, "6-add-service").await;
+    find(&c, "demo").await.click().await.unwrap();
+    assert_eq!(
+        text_until(&c, "user", |t| !t.is_empty()).await,
+        "Streamer Kim"
+    );
     c.close().await.unwrap();
     drop(driver);
     let _ = std::fs::remove_dir_all(&home);

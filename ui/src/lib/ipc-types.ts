@@ -1,7 +1,12 @@
 // Generated from src-tauri/src/models.rs by `cargo test -p onair` with
 // UPDATE_IPC_TYPES=1. Do not edit: a test fails when this file is stale.
 
-export type IpcError = { code: string, message: string, };
+export type IpcError = { code: string, message: string, 
+/**
+ * The form field at fault (profile errors), so the UI can show the
+ * message next to it; absent otherwise.
+ */
+field?: string, };
 
 export type ProfileView = { id: string, name: string, apiDomain: string, 
 /**
@@ -63,6 +68,20 @@ reservedAt: string | null, };
 export type LiveEventView = { "kind": "snapshot", live: LiveView, } | { "kind": "updated", live: LiveView, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
 
 export type ChatMessageView = { messageId: string, at: string, authorId: string, authorName: string, text: string, owner: boolean, manager: boolean, };
+
+export type ProfileInput = { name: string, apiDomain: string, clientId: string, 
+/**
+ * Kept in the OS keyring, never in the profiles file.
+ */
+clientSecret: string | null, 
+/**
+ * `auto`, `prism` or `rfc`.
+ */
+tokenForm: string, 
+/**
+ * Spec §4 names, used when the service has no `/capabilities`.
+ */
+optionalApis: Array<string>, pinnedSha256: string | null, };
 
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**

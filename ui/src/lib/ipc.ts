@@ -9,6 +9,8 @@ import type {
   IpcError,
   LiveEventView,
   LiveView,
+  ProfileInput,
+  ProfileView,
   SessionEventView,
   SessionView,
   StreamSessionView,
@@ -40,6 +42,9 @@ export const api = {
   sessions: (liveId: string) => invoke<StreamSessionView[]>("sessions", { liveId }),
   sessionEvents: (sessionId: string) => invoke<SessionEventView[]>("session_events", { sessionId }),
   regenerateKey: (liveId: string) => invoke<void>("regenerate_key", { liveId }),
+  addProfile: (input: ProfileInput) => invoke<ProfileView>("add_profile", { input }),
+  chooseProfile: (id: string) => invoke<AppView>("choose_profile", { id }),
+  leaveProfile: () => invoke<AppView>("leave_profile"),
 };
 
 export const on = {
