@@ -36,10 +36,13 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(NODE_PACKAGES); }
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
-## The UI's npm packages, exactly as locked.
+## The UI's npm packages, at the versions of package-lock.json. (`npm ci`
+## insists on lock entries for every platform's optional rollup binary,
+## which the registry mirror here does not serve; `npm install` with the
+## lock file installs the same tree.)
 ui-deps: deps
 	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then \
-	  cd ui && npm ci --no-audit --no-fund; fi
+	  cd ui && npm install --no-audit --no-fund; fi
 
 ## The UI bundle (ui/dist), which the app embeds at compile time.
 ui: ui-deps
