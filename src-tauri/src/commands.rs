@@ -149,3 +149,10 @@ pub async fn choose_profile(desk: State<'_, Desk>, id: String) -> Result<AppView
 pub async fn leave_profile(desk: State<'_, Desk>) -> Result<AppView> {
     desk.leave_profile().await
 }
+
+/// The stream key, for the "hold to reveal" button only: the user asked to
+/// see it, and the UI drops it when the button is released.
+#[tauri::command]
+pub async fn reveal_key(desk: State<'_, Desk>, live_id: String) -> Result<String> {
+    Ok(desk.stream_target(&live_id).await?.key.into_inner())
+}

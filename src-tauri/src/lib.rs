@@ -89,6 +89,7 @@ pub fn build<R: Runtime>(
 ) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::app_view,
             commands::start_demo,
@@ -111,6 +112,7 @@ pub fn build<R: Runtime>(
             commands::add_profile,
             commands::choose_profile,
             commands::leave_profile,
+            commands::reveal_key,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -139,6 +141,9 @@ pub fn build<R: Runtime>(
                     let _ = emit_handle.emit(events::LOGIN_FINISHED, payload);
                 }
                 DeskEvent::Live(view) => {
+                    if let models::LiveEventView::ForcedEnd { live, reason, .. } = &view {
+                        notify_forced_end(&emit_handle, &live.title, reason.as_deref());
+                    }
                     let _ = emit_handle.emit(events::LIVE, view);
                 }
                 DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
@@ -170,6 +175,27 @@ pub fn build<R: Runtime>(
                 let _ = window.hide();
             }
         })
+}
+
+/// A desktop notification: the service ended the live (spec §3). Sent from
+/// Rust, so the webview needs no notification permission.
+fn notify_forced_end<R: Runtime>(app: &tauri::AppHandle<R>, title: &str, reason: Option<&str>) {
+    use tauri_plugin_notification::NotificationExt;
+    let why = match reason {
+        Some("CHANNEL_DISABLED") => "the channel was disabled",
+        Some("STREAMER_BANNED") => "the account was banned",
+        Some("REPLACED") => "another live of the channel started",
+        _ => "the service ended it",
+    };
+    let shown = app
+        .notification()
+        .builder()
+        .title("Your live has ended")
+        .body(format!("{title}: {why}."))
+        .show();
+    if let Err(e) = shown {
+        tracing::warn!(error = %e, "notification");
+    }
 }
 
 /// Starts the app (the binary's `main`).

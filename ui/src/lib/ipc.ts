@@ -45,6 +45,7 @@ export const api = {
   addProfile: (input: ProfileInput) => invoke<ProfileView>("add_profile", { input }),
   chooseProfile: (id: string) => invoke<AppView>("choose_profile", { id }),
   leaveProfile: () => invoke<AppView>("leave_profile"),
+  revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
 };
 
 export const on = {
