@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use onair_client::{KeyringStore, Profiles, TokenStore};
 use tauri::{Emitter, Manager, Runtime};
+use tracing_subscriber::Layer;
 
 use crate::desk::{Desk, DeskEvent};
 
@@ -48,7 +49,8 @@ pub struct Options {
     /// `ONAIR_DEMO_ADMIN_TOKEN` (environment, never an argument): the demo
     /// service's operator token, for scripted operator actions.
     pub demo_admin_token: Option<String>,
-    /// The tray icon (off in tests on the mock runtime, which has no GTK).
+    /// Desktop integration: tray icon, single instance, window state (off
+    /// in tests on the mock runtime, which has no GTK or session bus).
     pub tray: bool,
 }
 
@@ -198,14 +200,45 @@ fn notify_forced_end<R: Runtime>(app: &tauri::AppHandle<R>, title: &str, reason:
     }
 }
 
+/// Logs to stderr and to `onair.log` in the app's log dir (Tauri's
+/// `app_log_dir` on Linux). Secrets cannot reach it: every token, client
+/// secret and stream key is a `Secret`, whose Debug and Display are
+/// redacted (the e2e test greps this file for the stream key).
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,onair=debug,onair_app=debug,onair_client=debug".into())
+    };
+    let file = dirs::data_dir()
+        .map(|d| d.join(IDENTIFIER).join("logs"))
+        .and_then(|dir| {
+            std::fs::create_dir_all(&dir).ok()?;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("onair.log"))
+                .ok()
+        });
+    let file_layer = file.map(|f| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .with_filter(filter())
+    });
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(filter()))
+        .with(file_layer)
+        .try_init();
+}
+
+/// `identifier` of tauri.conf.json (names the data, config and log dirs).
+pub const IDENTIFIER: &str = "dev.onair.desktop";
+
 /// Starts the app (the binary's `main`).
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,onair=debug".into()),
-        )
-        .init();
+    init_logging();
     let mut options = Options::parse(std::env::args().skip(1));
     options.demo_admin_token = std::env::var("ONAIR_DEMO_ADMIN_TOKEN").ok();
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::default());

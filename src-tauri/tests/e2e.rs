@@ -279,5 +279,17 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     );
     c.close().await.unwrap();
     drop(driver);
+    // The log file has the session, and no stream key.
+    let log = std::fs::read_to_string(home.join("data/dev.onair.desktop/logs/onair.log")).unwrap();
+    assert!(
+        log.contains("demo service running"),
+        "the app logs to its log dir"
+    );
+    for secret in [&key, &new_key] {
+        assert!(
+            !log.contains(secret.as_str()),
+            "a stream key is in the log file"
+        );
+    }
     let _ = std::fs::remove_dir_all(&home);
 }
