@@ -89,6 +89,16 @@ pub fn build<R: Runtime>(
     options: Options,
     store: Arc<dyn TokenStore>,
 ) -> tauri::Builder<R> {
+    let builder = if options.tray {
+        // First: a second launch only brings the running window forward.
+        builder
+            .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+                tray::show(app);
+            }))
+            .plugin(tauri_plugin_window_state::Builder::default().build())
+    } else {
+        builder
+    };
     builder
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
