@@ -9,7 +9,7 @@ use crate::clipboard;
 use crate::desk::Desk;
 use crate::models::{
     AppView, ChannelView, CreateLiveInput, IpcError, LiveView, ProfileInput, ProfileView,
-    SessionEventView, StreamSessionView,
+    SampleView, SessionEventView, StreamSessionView,
 };
 
 type Result<T> = std::result::Result<T, IpcError>;
@@ -155,4 +155,10 @@ pub async fn leave_profile(desk: State<'_, Desk>) -> Result<AppView> {
 #[tauri::command]
 pub async fn reveal_key(desk: State<'_, Desk>, live_id: String) -> Result<String> {
     Ok(desk.stream_target(&live_id).await?.key.into_inner())
+}
+
+/// The counters seen for a live since onair started watching it.
+#[tauri::command]
+pub async fn live_series(desk: State<'_, Desk>, live_id: String) -> Result<Vec<SampleView>> {
+    Ok(desk.series(&live_id))
 }

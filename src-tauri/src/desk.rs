@@ -19,7 +19,8 @@ use tokio::sync::Mutex;
 
 use crate::models::{
     api_names, AppView, ChannelView, CreateLiveInput, IpcError, LiveEventView, LiveView,
-    ProfileInput, ProfileView, SessionEventView, SessionView, StreamSessionView, UserView,
+    ProfileInput, ProfileView, SampleView, SessionEventView, SessionView, StreamSessionView,
+    UserView,
 };
 
 /// The id of the built-in demo service's profile.
@@ -47,6 +48,7 @@ pub struct Desk {
     slot: LoginSlot,
     emit: Emit,
     state: Arc<Mutex<State>>,
+    series: Series,
     /// Bearer token of the embedded service's operator routes, when the
     /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
     demo_admin_token: Option<String>,
@@ -72,6 +74,15 @@ struct State {
     watched: Option<String>,
 }
 
+/// Counters of the lives watched in this run, for the chart: one sample a
+/// poll, at most [`MAX_SAMPLES`] a live (about 14 h at 5 s).
+type Series = Arc<
+    std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<SampleView>>>,
+>;
+
+/// Samples kept per live.
+pub const MAX_SAMPLES: usize = 10_000;
+
 fn no_session() -> IpcError {
     IpcError::new("no_session", "log in first")
 }
@@ -93,6 +104,7 @@ impl Desk {
             emit,
             state: Arc::new(Mutex::new(State::default())),
             demo_admin_token: None,
+            series: Series::default(),
         }
     }
 
@@ -452,11 +464,13 @@ impl Desk {
             st.watched = Some(live_id.to_owned());
         }
         let emit = self.emit.clone();
+        let series = self.series.clone();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 match &event {
                     LiveEvent::Snapshot(l) | LiveEvent::Updated(l) => {
                         emit(DeskEvent::OnAir(crate::models::on_air(l.status)));
+                        record(&series, l);
                     }
                     LiveEvent::ForcedEnd { .. } => emit(DeskEvent::OnAir(false)),
                     _ => {}
@@ -467,6 +481,16 @@ impl Desk {
             }
         });
         Ok(())
+    }
+
+    /// The counters seen for a live since onair started watching it.
+    pub fn series(&self, live_id: &str) -> Vec<SampleView> {
+        self.series
+            .lock()
+            .expect("series lock")
+            .get(live_id)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     pub async fn unwatch(&self) {
@@ -499,6 +523,24 @@ impl Desk {
             }
         }
     }
+}
+
+/// Appends a poll's counters while the live is on air.
+fn record(series: &Series, live: &onair_api::Live) {
+    let (Some(stat), onair_api::LiveStatus::OnAir) = (&live.live_stat, live.status) else {
+        return;
+    };
+    let mut all = series.lock().expect("series lock");
+    let s = all.entry(live.live_id.to_string()).or_default();
+    if s.len() == MAX_SAMPLES {
+        s.pop_front();
+    }
+    s.push_back(SampleView {
+        at_ms: chrono::Utc::now().timestamp_millis(),
+        viewers: stat.viewer_count,
+        likes: stat.like_count,
+        chats: stat.chat_count,
+    });
 }
 
 fn profile_view(p: &Profile) -> ProfileView {

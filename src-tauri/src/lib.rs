@@ -125,6 +125,7 @@ pub fn build<R: Runtime>(
             commands::choose_profile,
             commands::leave_profile,
             commands::reveal_key,
+            commands::live_series,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

@@ -302,6 +302,21 @@ impl From<&ChatMessage> for ChatMessageView {
     }
 }
 
+/// One poll of a live's counters, for the dashboard chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleView {
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    #[ts(type = "number")]
+    pub viewers: u64,
+    #[ts(type = "number")]
+    pub likes: u64,
+    #[ts(type = "number")]
+    pub chats: u64,
+}
+
 /// One on-air period of a live (spec §5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -373,6 +388,7 @@ pub fn typescript() -> String {
         LiveEventView::decl(),
         ChatMessageView::decl(),
         ProfileInput::decl(),
+        SampleView::decl(),
         StreamSessionView::decl(),
         SessionEventView::decl(),
     ];

@@ -83,6 +83,12 @@ tokenForm: string,
  */
 optionalApis: Array<string>, pinnedSha256: string | null, };
 
+export type SampleView = { 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+atMs: number, viewers: number, likes: number, chats: number, };
+
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**
  * `LIVE` or `ENDED`.

@@ -11,6 +11,7 @@ import type {
   LiveView,
   ProfileInput,
   ProfileView,
+  SampleView,
   SessionEventView,
   SessionView,
   StreamSessionView,
@@ -46,6 +47,7 @@ export const api = {
   chooseProfile: (id: string) => invoke<AppView>("choose_profile", { id }),
   leaveProfile: () => invoke<AppView>("leave_profile"),
   revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
+  liveSeries: (liveId: string) => invoke<SampleView[]>("live_series", { liveId }),
 };
 
 export const on = {

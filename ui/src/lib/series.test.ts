@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { append, columns } from "./series";
+
+const s = (atMs: number, viewers: number, likes: number, chats: number) => ({ atMs, viewers, likes, chats });
+
+describe("columns", () => {
+  it("turns cumulative chats into a per-minute rate", () => {
+    const [x, v, l, rate] = columns([s(0, 1, 0, 10), s(30_000, 5, 1, 20), s(60_000, 4, 2, 20)]);
+    expect(x).toEqual([0, 30, 60]);
+    expect(v).toEqual([1, 5, 4]);
+    expect(l).toEqual([0, 1, 2]);
+    expect(rate).toEqual([0, 20, 0]);
+  });
+  it("skips repeated or out-of-order samples and never goes negative", () => {
+    const [x, , , rate] = columns([s(1000, 0, 0, 5), s(1000, 0, 0, 6), s(61_000, 0, 0, 3)]);
+    expect(x).toEqual([1, 61]);
+    expect(rate).toEqual([0, 0]);
+  });
+});
+
+describe("append", () => {
+  it("is bounded and ordered", () => {
+    let all = [s(1, 0, 0, 0)];
+    all = append(all, s(2, 0, 0, 0), 2);
+    all = append(all, s(3, 0, 0, 0), 2);
+    all = append(all, s(3, 0, 0, 0), 2);
+    expect(all.map((a) => a.atMs)).toEqual([2, 3]);
+  });
+});
