@@ -9,7 +9,7 @@ use crate::clipboard;
 use crate::desk::Desk;
 use crate::models::{
     AppView, ChannelView, CreateLiveInput, IpcError, LiveView, ProfileInput, ProfileView,
-    SampleView, SessionEventView, StreamSessionView,
+    SampleView, SessionEventView, Settings, StreamSessionView,
 };
 
 type Result<T> = std::result::Result<T, IpcError>;
@@ -161,4 +161,14 @@ pub async fn reveal_key(desk: State<'_, Desk>, live_id: String) -> Result<String
 #[tauri::command]
 pub async fn live_series(desk: State<'_, Desk>, live_id: String) -> Result<Vec<SampleView>> {
     Ok(desk.series(&live_id))
+}
+
+#[tauri::command]
+pub async fn settings(desk: State<'_, Desk>) -> Result<Settings> {
+    Ok(desk.settings())
+}
+
+#[tauri::command]
+pub async fn set_settings(desk: State<'_, Desk>, settings: Settings) -> Result<Settings> {
+    desk.set_settings(settings)
 }

@@ -19,8 +19,8 @@ use tokio::sync::Mutex;
 
 use crate::models::{
     api_names, AppView, ChannelView, CreateLiveInput, IpcError, LiveEventView, LiveView,
-    ProfileInput, ProfileView, SampleView, SessionEventView, SessionView, StreamSessionView,
-    UserView,
+    ProfileInput, ProfileView, SampleView, SessionEventView, SessionView, Settings,
+    StreamSessionView, UserView,
 };
 
 /// The id of the built-in demo service's profile.
@@ -49,6 +49,7 @@ pub struct Desk {
     emit: Emit,
     state: Arc<Mutex<State>>,
     series: Series,
+    settings: std::sync::Mutex<Settings>,
     /// Bearer token of the embedded service's operator routes, when the
     /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
     demo_admin_token: Option<String>,
@@ -105,6 +106,7 @@ impl Desk {
             state: Arc::new(Mutex::new(State::default())),
             demo_admin_token: None,
             series: Series::default(),
+            settings: std::sync::Mutex::new(read_settings(&settings_path(profiles_path))),
         }
     }
 
@@ -483,6 +485,25 @@ impl Desk {
         Ok(())
     }
 
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().expect("settings lock").clone()
+    }
+
+    /// Saves the settings (atomically, next to the profiles file).
+    pub fn set_settings(&self, settings: Settings) -> Result<Settings> {
+        let path = settings_path(&self.profiles_path);
+        let text = serde_json::to_string_pretty(&settings).expect("settings serialise");
+        let tmp = path.with_extension("json.tmp");
+        let io = |e: std::io::Error| IpcError::new("storage", format!("{}: {e}", path.display()));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        *self.settings.lock().expect("settings lock") = settings.clone();
+        Ok(settings)
+    }
+
     /// The counters seen for a live since onair started watching it.
     pub fn series(&self, live_id: &str) -> Vec<SampleView> {
         self.series
@@ -522,6 +543,22 @@ impl Desk {
                 tracing::warn!(error = %e, "demo service stop");
             }
         }
+    }
+}
+
+fn settings_path(profiles_path: &Path) -> PathBuf {
+    profiles_path.with_file_name("settings.json")
+}
+
+/// The saved settings; defaults when there are none or they do not parse
+/// (a bad file is left for the user, and replaced on the next save).
+fn read_settings(path: &Path) -> Settings {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, path = %path.display(), "settings not readable; using defaults");
+            Settings::default()
+        }),
+        Err(_) => Settings::default(),
     }
 }
 

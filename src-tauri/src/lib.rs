@@ -126,6 +126,8 @@ pub fn build<R: Runtime>(
             commands::leave_profile,
             commands::reveal_key,
             commands::live_series,
+            commands::settings,
+            commands::set_settings,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -182,10 +184,16 @@ pub fn build<R: Runtime>(
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window hides it to the tray; Quit quits.
+            // Closing the window hides it to the tray (a setting); the
+            // tray's Quit quits.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+                let hide = window
+                    .try_state::<Desk>()
+                    .is_some_and(|d| d.settings().hide_on_close);
+                if hide {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
             }
         })
 }

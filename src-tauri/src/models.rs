@@ -302,6 +302,22 @@ impl From<&ChatMessage> for ChatMessageView {
     }
 }
 
+/// The app's settings (`settings.json` in the config dir).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    /// Closing the window keeps onair running in the tray.
+    pub hide_on_close: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            hide_on_close: true,
+        }
+    }
+}
+
 /// One poll of a live's counters, for the dashboard chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -389,6 +405,7 @@ pub fn typescript() -> String {
         ChatMessageView::decl(),
         ProfileInput::decl(),
         SampleView::decl(),
+        Settings::decl(),
         StreamSessionView::decl(),
         SessionEventView::decl(),
     ];

@@ -142,6 +142,21 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     // Nothing listens there: choosing it says so in the one shape.
     let err = invoke(&webview, "choose_profile", json!({"id": "my-service"})).unwrap_err();
     assert_eq!(err["code"], "transport", "{err}");
+    // Settings: hide to the tray by default; a change is saved.
+    assert_eq!(
+        invoke(&webview, "settings", json!({})).unwrap(),
+        json!({"hideOnClose": true})
+    );
+    let saved = invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"hideOnClose": false}}),
+    )
+    .unwrap();
+    assert_eq!(saved, json!({"hideOnClose": false}));
+    let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
+    assert!(file.contains("\"hideOnClose\": false"), "{file}");
+
     let view = invoke(&webview, "leave_profile", json!({})).unwrap();
     assert_eq!(view["active"], Value::Null);
     assert_eq!(view["profiles"].as_array().unwrap().len(), 3);

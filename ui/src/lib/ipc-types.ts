@@ -89,6 +89,12 @@ export type SampleView = {
  */
 atMs: number, viewers: number, likes: number, chats: number, };
 
+export type Settings = { 
+/**
+ * Closing the window keeps onair running in the tray.
+ */
+hideOnClose: boolean, };
+
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**
  * `LIVE` or `ENDED`.

@@ -14,6 +14,7 @@ import type {
   SampleView,
   SessionEventView,
   SessionView,
+  Settings,
   StreamSessionView,
 } from "./ipc-types";
 
@@ -48,6 +49,8 @@ export const api = {
   leaveProfile: () => invoke<AppView>("leave_profile"),
   revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
   liveSeries: (liveId: string) => invoke<SampleView[]>("live_series", { liveId }),
+  settings: () => invoke<Settings>("settings"),
+  setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
 };
 
 export const on = {
