@@ -88,13 +88,17 @@ service: deps
 	$(CARGO) run --locked --release -p onair-service --bin onair-service -- \
 	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --seed-demo --simulate 2
 
-## Benchmarks (release builds): the reference service under load, then the
-## client's chat follower and live watcher.
-bench: deps
+## Benchmarks (release builds): the reference service under load, the
+## client's chat follower and live watcher, then the app (start time,
+## memory against a blank webview, CPU) under Xvfb.
+bench: deps ui
 	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
-	$(CARGO) build --locked --release -p onair-client --example bench
+	$(CARGO) build --locked --release -p onair-client --example watchers_bench
+	$(CARGO) build --locked --release -p onair --features custom-protocol --bin onair --example app_bench
 	./target/release/onair-service-bench $(BENCH_ARGS)
-	./target/release/examples/bench $(CLIENT_BENCH_ARGS)
+	./target/release/examples/watchers_bench $(CLIENT_BENCH_ARGS)
+	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
+	  ./target/release/examples/app_bench target/release/onair $(APP_BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

@@ -172,3 +172,16 @@ pub async fn settings(desk: State<'_, Desk>) -> Result<Settings> {
 pub async fn set_settings(desk: State<'_, Desk>, settings: Settings) -> Result<Settings> {
     desk.set_settings(settings)
 }
+
+/// The UI has drawn `screen` and can be used: logged with the time since
+/// the process started (the start-time figure of `make bench`).
+#[tauri::command]
+pub async fn ui_ready(screen: String) -> Result<()> {
+    let screen: String = screen
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
+    tracing::info!(screen, ms = crate::since_start_ms() as u64, "ui ready");
+    Ok(())
+}

@@ -70,9 +70,14 @@ struct State {
     client: Option<Client>,
     user: Option<User>,
     login_pending: bool,
+    /// Bumped by every login started, so only the newest one's outcome
+    /// reaches the screen.
+    login_attempt: u64,
     watch: Option<Watch>,
     /// The live the dashboard shows (the tray's copy and stop act on it).
     watched: Option<String>,
+    /// `--live`: the dashboard to open once logged in.
+    open_live: Option<String>,
 }
 
 /// Counters of the lives watched in this run, for the chart: one sample a
@@ -123,12 +128,26 @@ impl Desk {
     /// What the UI shows at start.
     pub async fn view(&self) -> Result<AppView> {
         let profiles = self.profiles()?;
-        let st = self.state.lock().await;
+        let (active, signed_in, login_pending, open_live) = {
+            let st = self.state.lock().await;
+            (
+                st.connector.as_ref().map(|c| profile_view(c.profile())),
+                st.client.clone().zip(st.user.clone()),
+                st.login_pending,
+                st.open_live.clone(),
+            )
+        };
+        // The capabilities call (first time only) runs without the lock.
+        let session = match signed_in {
+            Some((client, user)) => Some(session_view(&client, &user).await),
+            None => None,
+        };
         Ok(AppView {
             profiles: profiles.profiles.iter().map(profile_view).collect(),
-            active: st.connector.as_ref().map(|c| profile_view(c.profile())),
-            session: session_view(&st).await,
-            login_pending: st.login_pending,
+            active,
+            session,
+            login_pending,
+            open_live,
         })
     }
 
@@ -274,6 +293,7 @@ impl Desk {
 
     /// Makes `profile` the current service and restores its last login.
     async fn use_profile(&self, profile: Profile) -> Result<AppView> {
+        self.slot.cancel();
         let connector = Connector::new(profile.clone(), self.store.clone()).await?;
         let restored = match &profile.last_account {
             Some(account) => match connector.restore(account).await {
@@ -295,6 +315,7 @@ impl Desk {
         {
             let mut st = self.state.lock().await;
             st.watch = None;
+            st.watched = None;
             st.connector = Some(connector);
             match restored {
                 Some((client, user)) => {
@@ -324,13 +345,25 @@ impl Desk {
         if let Err(e) = pending.open_browser() {
             tracing::warn!(error = %e, "no browser opened; the user can copy the URL");
         }
-        self.state.lock().await.login_pending = true;
+        let attempt = {
+            let mut st = self.state.lock().await;
+            st.login_pending = true;
+            st.login_attempt += 1;
+            st.login_attempt
+        };
         let state = self.state.clone();
         let emit = self.emit.clone();
         let profiles_path = self.profiles_path.clone();
         tokio::spawn(async move {
             let outcome = connector.complete_login(pending).await;
             let mut st = state.lock().await;
+            // A newer login, or another service chosen meanwhile: this
+            // outcome is not for the screen any more.
+            let current = st.login_attempt == attempt
+                && st.connector.as_ref().map(|c| &c.profile().id) == Some(&connector.profile().id);
+            if !current {
+                return;
+            }
             st.login_pending = false;
             let result = match outcome {
                 Ok(done) => match done.user {
@@ -341,15 +374,16 @@ impl Desk {
                             user.user_id.as_str(),
                         );
                         st.watch = None;
-                        st.client = Some(done.client);
-                        st.user = Some(user);
-                        session_view(&st).await.ok_or_else(no_session)
+                        st.watched = None;
+                        st.client = Some(done.client.clone());
+                        st.user = Some(user.clone());
+                        drop(st);
+                        Ok(session_view(&done.client, &user).await)
                     }
                     Err(e) => Err(e.into()),
                 },
                 Err(e) => Err(e.into()),
             };
-            drop(st);
             emit(DeskEvent::LoginFinished(result));
         });
         Ok(url)
@@ -364,6 +398,7 @@ impl Desk {
         let client = {
             let mut st = self.state.lock().await;
             st.watch = None;
+            st.watched = None;
             st.user = None;
             st.client.take()
         };
@@ -485,6 +520,13 @@ impl Desk {
         Ok(())
     }
 
+    /// Asks the UI to open this live's dashboard at start (`--live`).
+    pub fn open_live_at_start(&self, live_id: &str) {
+        if let Ok(mut st) = self.state.try_lock() {
+            st.open_live = Some(live_id.to_owned());
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         self.settings.lock().expect("settings lock").clone()
     }
@@ -589,14 +631,13 @@ fn profile_view(p: &Profile) -> ProfileView {
     }
 }
 
-async fn session_view(st: &State) -> Option<SessionView> {
-    let (client, user) = (st.client.as_ref()?, st.user.as_ref()?);
+async fn session_view(client: &Client, user: &User) -> SessionView {
     let apis = client.optional_apis().await.unwrap_or_default();
-    Some(SessionView {
+    SessionView {
         profile: profile_view(client.profile()),
         user: UserView::from(user),
         optional_apis: api_names(&apis),
-    })
+    }
 }
 
 /// Notes the account in the profile (not a secret) so the next start can

@@ -52,6 +52,11 @@ pub struct Options {
     /// Desktop integration: tray icon, single instance, window state (off
     /// in tests on the mock runtime, which has no GTK or session bus).
     pub tray: bool,
+    /// `--live <id>`: open that live's dashboard once logged in.
+    pub open_live: Option<String>,
+    /// `--blank`: show an empty page instead of the UI (the memory
+    /// benchmark's baseline: the same webview, nothing in it).
+    pub blank: bool,
 }
 
 impl Options {
@@ -61,8 +66,11 @@ impl Options {
             tray: true,
             ..Self::default()
         };
-        for a in args {
+        let mut args = args.into_iter();
+        while let Some(a) = args.next() {
             match a.as_str() {
+                "--live" => o.open_live = args.next().filter(|id| !id.is_empty()),
+                "--blank" => o.blank = true,
                 "--demo" => o.demo = true,
                 "--demo-fresh" => {
                     o.demo = true;
@@ -128,6 +136,7 @@ pub fn build<R: Runtime>(
             commands::live_series,
             commands::settings,
             commands::set_settings,
+            commands::ui_ready,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -169,6 +178,14 @@ pub fn build<R: Runtime>(
             );
             if options.tray {
                 tray::create(&handle)?;
+            }
+            if options.blank {
+                if let Some(w) = app.get_webview_window("main") {
+                    w.navigate("about:blank".parse().expect("static URL"))?;
+                }
+            }
+            if let Some(live) = &options.open_live {
+                handle.state::<Desk>().open_live_at_start(live);
             }
             if options.demo {
                 let handle = handle.clone();
@@ -255,8 +272,20 @@ fn init_logging() {
 /// `identifier` of tauri.conf.json (names the data, config and log dirs).
 pub const IDENTIFIER: &str = "dev.onair.desktop";
 
+/// When the process started, for the start-time figure of `make bench`.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Milliseconds since the process started.
+pub fn since_start_ms() -> u128 {
+    STARTED
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis()
+}
+
 /// Starts the app (the binary's `main`).
 pub fn run() {
+    since_start_ms();
     init_logging();
     let mut options = Options::parse(std::env::args().skip(1));
     options.demo_admin_token = std::env::var("ONAIR_DEMO_ADMIN_TOKEN").ok();
@@ -281,6 +310,9 @@ mod tests {
         let o = Options::parse(["--demo-fresh".to_owned()]);
         assert!(o.demo && o.demo_fresh);
         let plain = Options::parse(Vec::new());
-        assert!(!plain.demo && plain.tray);
+        assert!(!plain.demo && plain.tray && !plain.blank);
+        let o = Options::parse(["--demo", "--live", "L1", "--blank"].map(String::from));
+        assert_eq!(o.open_live.as_deref(), Some("L1"));
+        assert!(o.demo && o.blank);
     }
 }

@@ -115,6 +115,8 @@ pub struct AppView {
     pub session: Option<SessionView>,
     /// Waiting for the browser.
     pub login_pending: bool,
+    /// A live to open at start (`--live`).
+    pub open_live: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

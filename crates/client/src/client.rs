@@ -294,6 +294,8 @@ impl Client {
             let mut st = self.0.tokens.lock().await;
             st.access = None;
             st.login_required = true;
+            // Said at once, so watchers stop before the network calls.
+            self.0.status.send_replace(AuthStatus::LoggedOut);
             st.refresh.take()
         };
         let shared = &self.0.shared;
@@ -635,6 +637,9 @@ impl Client {
     }
 
     pub async fn start_live(&self, live_id: &str) -> Result<Live> {
+        // A stop of ours before this start is history: a later END is
+        // the service's unless we stop again.
+        self.0.own_stops.lock().expect("stops lock").remove(live_id);
         Ok(self
             .with_body::<LiveData>(Method::PUT, &["live", live_id, "start"], None)
             .await?
@@ -652,7 +657,8 @@ impl Client {
         let result = self
             .with_body::<LiveData>(Method::PUT, &["live", live_id, "stop"], None)
             .await;
-        if result.is_err() {
+        // A timeout may hide a stop that happened: keep the mark then.
+        if matches!(&result, Err(e) if !e.is_transient()) {
             self.0.own_stops.lock().expect("stops lock").remove(live_id);
         }
         Ok(result?.live)

@@ -234,14 +234,19 @@ pub async fn token(
     }
     match serde_json::from_slice::<ErrorBody>(&body) {
         // RFC 6749 §5.2: 400, or 401 for client authentication failures.
-        Ok(e) if status.is_client_error() => Err(TokenError::Refused {
-            error: e.error,
-            description: e.error_description,
-        }),
-        _ if status.is_client_error() && status != 429 => Err(TokenError::Refused {
-            error: format!("http_{}", status.as_u16()),
-            description: None,
-        }),
+        // 408 and 429 are "not now", not a refusal: the login stays.
+        Ok(e) if status.is_client_error() && status != 429 && status != 408 => {
+            Err(TokenError::Refused {
+                error: e.error,
+                description: e.error_description,
+            })
+        }
+        _ if status.is_client_error() && status != 429 && status != 408 => {
+            Err(TokenError::Refused {
+                error: format!("http_{}", status.as_u16()),
+                description: None,
+            })
+        }
         _ => Err(TokenError::Failed(Error::Server {
             status: status.as_u16(),
             message: "the token endpoint failed".into(),

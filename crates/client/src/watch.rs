@@ -136,6 +136,18 @@ impl Outage {
         exp.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
     }
 
+    /// The backoff, or longer when the service said when to come back
+    /// (429 `Retry-After`).
+    fn delay_for(&mut self, error: &Error) -> Duration {
+        let backoff = self.delay();
+        match error {
+            Error::RateLimited {
+                retry_after: Some(d),
+            } => backoff.max(*d),
+            _ => backoff,
+        }
+    }
+
     /// True when the service just came back.
     fn recovered(&mut self) -> bool {
         std::mem::take(&mut self.failures) > 0
@@ -246,7 +258,7 @@ async fn live_loop(
                 return;
             }
             Err(error) => {
-                let retry_in = outage.delay();
+                let retry_in = outage.delay_for(&error);
                 events.push(LiveEvent::Offline { error, retry_in });
                 retry_in
             }
@@ -362,19 +374,22 @@ async fn chat_loop(
                     events.push(ChatEvent::Online);
                 }
                 let full = page.messages.len() as u64 >= page_size;
+                let moved = page.next_page_token.is_some() && page.next_page_token != token;
                 let fresh: Vec<ChatMessage> = page
                     .messages
                     .into_iter()
                     .filter(|m| seen.insert(m.message_id.as_str()))
                     .collect();
-                if !fresh.is_empty() {
+                let fresh_is_empty = fresh.is_empty();
+                if !fresh_is_empty {
                     events.push(ChatEvent::Messages(fresh));
                 }
                 if let Some(next) = page.next_page_token {
                     token = Some(next);
                 }
-                // A full page means more is waiting: drain it now.
-                if full {
+                // A full page of new messages means more is waiting: drain
+                // it now (but never spin on a service that ignores the token).
+                if full && moved && !fresh_is_empty {
                     Duration::ZERO
                 } else {
                     options.poll.interval
@@ -398,7 +413,7 @@ async fn chat_loop(
                 return;
             }
             Err(error) => {
-                let retry_in = outage.delay();
+                let retry_in = outage.delay_for(&error);
                 events.push(ChatEvent::Offline { error, retry_in });
                 retry_in
             }

@@ -545,6 +545,24 @@ async fn forced_end_is_seen_within_one_poll_and_our_stop_is_not_one() {
     while let Ok(e) = events.try_recv() {
         assert!(!matches!(e, LiveEvent::ForcedEnd { .. }), "{e:?}");
     }
+
+    // Our stop is history once the live starts again: the service's next
+    // end is reported (even with no watcher running in between).
+    drop(_watch);
+    client.start_live("demo-onair").await.unwrap();
+    client.stop_live("demo-onair").await.unwrap();
+    client.start_live("demo-onair").await.unwrap();
+    let (_watch, mut events) = watch_live(client.clone(), "demo-onair", fast_live());
+    assert!(matches!(next(&mut events).await, LiveEvent::Snapshot(_)));
+    assert_eq!(
+        svc.admin(Method::POST, "/admin/live/demo-onair/end", None)
+            .await,
+        200
+    );
+    until(&mut events, |e| {
+        matches!(e, LiveEvent::ForcedEnd { .. }).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

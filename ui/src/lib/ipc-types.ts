@@ -30,7 +30,11 @@ active: ProfileView | null, session: SessionView | null,
 /**
  * Waiting for the browser.
  */
-loginPending: boolean, };
+loginPending: boolean, 
+/**
+ * A live to open at start (`--live`).
+ */
+openLive: string | null, };
 
 export type ChannelView = { channelId: string, channelName: string, enabled: boolean, link: string, description: string | null, tags: Array<string>, thumbnailUrl: string | null, followerCount: number | null, };
 

@@ -49,6 +49,7 @@ export const api = {
   leaveProfile: () => invoke<AppView>("leave_profile"),
   revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
   liveSeries: (liveId: string) => invoke<SampleView[]>("live_series", { liveId }),
+  uiReady: (screen: string) => invoke<void>("ui_ready", { screen }),
   settings: () => invoke<Settings>("settings"),
   setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
 };

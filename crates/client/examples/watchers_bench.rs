@@ -10,7 +10,7 @@
 //! 2. Live watcher: 100 lives on air, 100 watchers at the spec's 5 s; CPU
 //!    of their thread and the process's resident memory before and after.
 //!
-//! Run: `cargo run --release -p onair-client --example bench [-- --quick]`.
+//! Run: `cargo run --release -p onair-client --example watchers_bench [-- --quick]`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
