@@ -185,3 +185,19 @@ pub async fn ui_ready(screen: String) -> Result<()> {
     tracing::info!(screen, ms = crate::since_start_ms() as u64, "ui ready");
     Ok(())
 }
+
+/// Opens a channel or live page in the system browser, after the user's
+/// click; only http(s) URLs.
+#[tauri::command]
+pub async fn open_url(url: String) -> Result<()> {
+    let parsed =
+        url::Url::parse(&url).map_err(|_| IpcError::new("invalid", "not a web address"))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(IpcError::new(
+            "invalid",
+            "only web pages (http, https) are opened",
+        ));
+    }
+    webbrowser::open(parsed.as_str())
+        .map_err(|e| IpcError::new("browser", format!("no browser could be opened: {e}")))
+}

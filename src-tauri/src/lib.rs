@@ -137,6 +137,7 @@ pub fn build<R: Runtime>(
             commands::settings,
             commands::set_settings,
             commands::ui_ready,
+            commands::open_url,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

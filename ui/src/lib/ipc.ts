@@ -50,6 +50,7 @@ export const api = {
   revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
   liveSeries: (liveId: string) => invoke<SampleView[]>("live_series", { liveId }),
   uiReady: (screen: string) => invoke<void>("ui_ready", { screen }),
+  openUrl: (url: string) => invoke<void>("open_url", { url }),
   settings: () => invoke<Settings>("settings"),
   setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
 };
