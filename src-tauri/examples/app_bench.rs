@@ -244,9 +244,25 @@ async fn main() {
     let pids = tree(app.child.id());
     let rss_app = rss_kib(&pids);
     let window = Duration::from_secs(if quick { 15 } else { 60 });
-    let cpu0 = cpu_secs(&tree(app.child.id()));
+    let before: Vec<(u32, f64)> = tree(app.child.id())
+        .iter()
+        .map(|p| (*p, cpu_secs(&[*p])))
+        .collect();
+    let cpu0: f64 = before.iter().map(|(_, c)| c).sum();
     std::thread::sleep(window);
     let cpu = cpu_secs(&tree(app.child.id())) - cpu0;
+    // Where the CPU went, per process (the next thing to look at).
+    let per_process: Vec<String> = before
+        .iter()
+        .map(|(pid, c0)| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            format!(
+                "{} {:.2} %",
+                name.trim(),
+                (cpu_secs(&[*pid]) - c0) * 100.0 / window.as_secs_f64()
+            )
+        })
+        .collect();
     let processes = pids.len();
     app.stop();
 
@@ -289,5 +305,6 @@ async fn main() {
         window.as_secs(),
         cpu * 100.0 / window.as_secs_f64()
     );
+    println!("| CPU per process | {} |", per_process.join(", "));
     let _ = std::fs::remove_dir_all(&home);
 }
