@@ -27,9 +27,8 @@ use onair_service::{Config, Running, Storage};
 
 const IDENT: &str = "dev.onair.desktop";
 
-fn ticks() -> f64 {
-    100.0 // USER_HZ on Linux
-}
+/// Clock ticks per second of /proc/*/stat times (USER_HZ on Linux).
+const TICKS: f64 = 100.0;
 
 /// Pids of `root` and its descendants.
 fn tree(root: u32) -> Vec<u32> {
@@ -84,7 +83,7 @@ fn cpu_secs(pids: &[u32]) -> f64 {
                 .split_whitespace()
                 .collect();
             let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-            (t(11) + t(12)) / ticks()
+            (t(11) + t(12)) / TICKS
         })
         .sum()
 }

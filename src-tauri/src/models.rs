@@ -3,9 +3,7 @@
 //! file is stale). Nothing here carries a secret: the stream key stays in
 //! Rust (the clipboard is written from Rust).
 
-use onair_api::{
-    Channel, ChatMessage, EndReason, Live, LiveStatus, OptionalApi, Session, SessionEvent, User,
-};
+use onair_api::{Channel, EndReason, Live, LiveStatus, OptionalApi, Session, SessionEvent, User};
 use onair_client::{Error, LiveEvent, StreamTarget};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -277,33 +275,6 @@ pub fn on_air(status: LiveStatus) -> bool {
     status == LiveStatus::OnAir
 }
 
-/// A chat message for the chat pane (issue 5 builds on it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ChatMessageView {
-    pub message_id: String,
-    pub at: String,
-    pub author_id: String,
-    pub author_name: String,
-    pub text: String,
-    pub owner: bool,
-    pub manager: bool,
-}
-
-impl From<&ChatMessage> for ChatMessageView {
-    fn from(m: &ChatMessage) -> Self {
-        Self {
-            message_id: m.message_id.to_string(),
-            at: m.message_at.to_string(),
-            author_id: m.author_id.to_string(),
-            author_name: m.author_name.clone(),
-            text: m.message.clone(),
-            owner: m.is_live_owner,
-            manager: m.is_live_manager,
-        }
-    }
-}
-
 /// The app's settings (`settings.json` in the config dir).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
@@ -404,7 +375,6 @@ pub fn typescript() -> String {
         LiveView::decl(),
         CreateLiveInput::decl(),
         LiveEventView::decl(),
-        ChatMessageView::decl(),
         ProfileInput::decl(),
         SampleView::decl(),
         Settings::decl(),

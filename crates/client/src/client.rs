@@ -810,10 +810,18 @@ fn no_data() -> Error {
     }
 }
 
-/// `base · 2^(attempt-1)`, ±50 %.
+/// Exponential backoff with jitter, the one used by calls and watchers:
+/// `base · 2^(attempt-1)`, at most `max`, then ± `spread` (0.5 = ±50 %).
+pub(crate) fn backoff(base: Duration, attempt: u32, max: Duration, spread: f64) -> Duration {
+    let exp = base
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(max);
+    exp.mul_f64(rand::thread_rng().gen_range(1.0 - spread..1.0 + spread))
+}
+
+/// A call's retry delay: doubling from `base` up to 64 × `base`, ±50 %.
 fn jitter(base: Duration, attempt: u32) -> Duration {
-    let exp = base.saturating_mul(1 << attempt.saturating_sub(1).min(6));
-    exp.mul_f64(rand::thread_rng().gen_range(0.5..1.5))
+    backoff(base, attempt, base.saturating_mul(64), 0.5)
 }
 
 /// RFC 9110 §10.2.3: seconds (an HTTP date is treated as unknown).

@@ -28,6 +28,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use oauth2::{
     AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
@@ -215,7 +216,7 @@ impl Expect {
     fn check(&self, query: &HashMap<String, String>) -> std::result::Result<String, LoginError> {
         let state_ok = query
             .get("state")
-            .is_some_and(|s| constant_time_eq(s.as_bytes(), self.state.as_bytes()));
+            .is_some_and(|s| bool::from(s.as_bytes().ct_eq(self.state.as_bytes())));
         if !state_ok {
             return Err(LoginError::StateMismatch);
         }
@@ -242,10 +243,6 @@ impl Expect {
             _ => Err(LoginError::MissingCode),
         }
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 type Answer = oneshot::Sender<std::result::Result<String, LoginError>>;

@@ -181,22 +181,7 @@ pub async fn token(
         }
     }
     let request = match endpoints.form {
-        TokenForm::Rfc => {
-            let req = http.post(endpoints.token.clone());
-            let req = match &client.client_secret {
-                // RFC 6749 §2.3.1: id and secret are form-encoded, then Basic.
-                Some(secret) => req.basic_auth(
-                    form_encode(&client.client_id),
-                    Some(form_encode(secret.expose())),
-                ),
-                None => {
-                    params.push(("client_id", &client.client_id));
-                    req
-                }
-            };
-            req.header("content-type", "application/x-www-form-urlencoded")
-                .body(serde_urlencoded::to_string(&params).expect("form encodes"))
-        }
+        TokenForm::Rfc => form_post(http, &endpoints.token, client, params),
         TokenForm::Prism | TokenForm::Auto => {
             let mut url = endpoints.token.clone();
             url.query_pairs_mut().extend_pairs(&params);
@@ -232,30 +217,53 @@ pub async fn token(
                 .map(|s| Instant::now() + Duration::from_secs(s)),
         });
     }
-    match serde_json::from_slice::<ErrorBody>(&body) {
-        // RFC 6749 §5.2: 400, or 401 for client authentication failures.
-        // 408 and 429 are "not now", not a refusal: the login stays.
-        Ok(e) if status.is_client_error() && status != 429 && status != 408 => {
-            Err(TokenError::Refused {
-                error: e.error,
-                description: e.error_description,
-            })
-        }
-        _ if status.is_client_error() && status != 429 && status != 408 => {
-            Err(TokenError::Refused {
-                error: format!("http_{}", status.as_u16()),
-                description: None,
-            })
-        }
-        _ => Err(TokenError::Failed(Error::Server {
+    // RFC 6749 §5.2: 400, or 401 for client authentication failures. 408
+    // and 429 are "not now", not a refusal: the login stays.
+    let refused = status.is_client_error() && status != 429 && status != 408;
+    if !refused {
+        return Err(TokenError::Failed(Error::Server {
             status: status.as_u16(),
             message: "the token endpoint failed".into(),
-        })),
+        }));
     }
+    Err(match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(e) => TokenError::Refused {
+            error: e.error,
+            description: e.error_description,
+        },
+        Err(_) => TokenError::Refused {
+            error: format!("http_{}", status.as_u16()),
+            description: None,
+        },
+    })
 }
 
 fn form_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A form `POST` with client authentication (RFC 6749 §2.3.1): HTTP Basic
+/// with the form-encoded id and secret, or `client_id` in the body for a
+/// public client. The token (§3.2) and revocation (RFC 7009 §2.1) calls.
+fn form_post<'a>(
+    http: &reqwest::Client,
+    url: &Url,
+    client: &'a ClientAuth,
+    mut params: Vec<(&'a str, &'a str)>,
+) -> reqwest::RequestBuilder {
+    let req = http.post(url.clone());
+    let req = match &client.client_secret {
+        Some(secret) => req.basic_auth(
+            form_encode(&client.client_id),
+            Some(form_encode(secret.expose())),
+        ),
+        None => {
+            params.push(("client_id", &client.client_id));
+            req
+        }
+    };
+    req.header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&params).expect("form encodes"))
 }
 
 /// RFC 7009 §2.1: revokes a refresh token (and with it, at our service,
@@ -270,24 +278,11 @@ pub async fn revoke(
     let Some(url) = &endpoints.revocation else {
         return Ok(());
     };
-    let mut params = vec![
+    let params = vec![
         ("token", refresh.expose()),
         ("token_type_hint", "refresh_token"),
     ];
-    let req = http.post(url.clone());
-    let req = match &client.client_secret {
-        Some(secret) => req.basic_auth(
-            form_encode(&client.client_id),
-            Some(form_encode(secret.expose())),
-        ),
-        None => {
-            params.push(("client_id", &client.client_id));
-            req
-        }
-    };
-    let resp = req
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&params).expect("form encodes"))
+    let resp = form_post(http, url, client, params)
         .send()
         .await
         .map_err(Error::transport)?;

@@ -21,7 +21,6 @@ use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use onair_api::{ChatMessage, EndReason, Live, LiveStatus};
-use rand::Rng;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -128,12 +127,12 @@ struct Outage {
 impl Outage {
     fn delay(&mut self) -> Duration {
         self.failures += 1;
-        let exp = self
-            .options
-            .backoff
-            .saturating_mul(1 << (self.failures - 1).min(10))
-            .min(self.options.max_backoff);
-        exp.mul_f64(rand::thread_rng().gen_range(0.75..1.25))
+        crate::client::backoff(
+            self.options.backoff,
+            self.failures,
+            self.options.max_backoff,
+            0.25,
+        )
     }
 
     /// The backoff, or longer when the service said when to come back
@@ -180,16 +179,56 @@ pub fn watch_live(
     live_id: &str,
     options: WatchOptions,
 ) -> (Watch, mpsc::Receiver<LiveEvent>) {
-    let (tx, rx) = mpsc::channel(options.capacity.max(1));
+    let live_id = live_id.to_owned();
+    spawn(options.capacity, move |tx, cancel| {
+        live_loop(client, live_id, options, tx, cancel)
+    })
+}
+
+/// Starts a watcher task with a bounded event channel; the [`Watch`]
+/// cancels it when dropped.
+fn spawn<E, F>(
+    capacity: usize,
+    run: impl FnOnce(mpsc::Sender<E>, CancellationToken) -> F,
+) -> (Watch, mpsc::Receiver<E>)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(capacity.max(1));
     let cancel = CancellationToken::new();
-    tokio::spawn(live_loop(
-        client,
-        live_id.to_owned(),
-        options,
-        tx,
-        cancel.clone(),
-    ));
+    tokio::spawn(run(tx, cancel.clone()));
     (Watch { cancel }, rx)
+}
+
+/// Sends a poll's events, then waits `wait` (none: only checks for a
+/// cancel). False when the watcher should end (cancelled, receiver gone).
+async fn deliver<E>(
+    tx: &mpsc::Sender<E>,
+    events: Vec<E>,
+    cancel: &CancellationToken,
+    wait: Duration,
+) -> bool {
+    for event in events {
+        if tx.send(event).await.is_err() {
+            return false;
+        }
+    }
+    if wait.is_zero() {
+        !cancel.is_cancelled()
+    } else {
+        pause(cancel, wait).await
+    }
+}
+
+/// Says the login was refused (once), then waits for a new one. False when
+/// the watcher should end.
+async fn after_login_refused<E>(
+    tx: &mpsc::Sender<E>,
+    event: E,
+    client: &Client,
+    cancel: &CancellationToken,
+) -> bool {
+    tx.send(event).await.is_ok() && relogin(client, cancel).await
 }
 
 async fn live_loop(
@@ -246,9 +285,7 @@ async fn live_loop(
                 options.interval
             }
             Err(Error::LoginRequired) => {
-                if tx.send(LiveEvent::LoginRequired).await.is_err()
-                    || !relogin(&client, &cancel).await
-                {
+                if !after_login_refused(&tx, LiveEvent::LoginRequired, &client, &cancel).await {
                     return;
                 }
                 continue;
@@ -263,12 +300,7 @@ async fn live_loop(
                 retry_in
             }
         };
-        for event in events {
-            if tx.send(event).await.is_err() {
-                return;
-            }
-        }
-        if !pause(&cancel, wait).await {
+        if !deliver(&tx, events, &cancel, wait).await {
             return;
         }
     }
@@ -332,16 +364,10 @@ pub fn follow_chat(
     live_id: &str,
     options: ChatOptions,
 ) -> (Watch, mpsc::Receiver<ChatEvent>) {
-    let (tx, rx) = mpsc::channel(options.poll.capacity.max(1));
-    let cancel = CancellationToken::new();
-    tokio::spawn(chat_loop(
-        client,
-        live_id.to_owned(),
-        options,
-        tx,
-        cancel.clone(),
-    ));
-    (Watch { cancel }, rx)
+    let live_id = live_id.to_owned();
+    spawn(options.poll.capacity, move |tx, cancel| {
+        chat_loop(client, live_id, options, tx, cancel)
+    })
 }
 
 async fn chat_loop(
@@ -396,9 +422,7 @@ async fn chat_loop(
                 }
             }
             Err(Error::LoginRequired) => {
-                if tx.send(ChatEvent::LoginRequired).await.is_err()
-                    || !relogin(&client, &cancel).await
-                {
+                if !after_login_refused(&tx, ChatEvent::LoginRequired, &client, &cancel).await {
                     return;
                 }
                 continue;
@@ -418,16 +442,7 @@ async fn chat_loop(
                 retry_in
             }
         };
-        for event in events {
-            if tx.send(event).await.is_err() {
-                return;
-            }
-        }
-        if wait.is_zero() {
-            if cancel.is_cancelled() {
-                return;
-            }
-        } else if !pause(&cancel, wait).await {
+        if !deliver(&tx, events, &cancel, wait).await {
             return;
         }
     }

@@ -3,6 +3,19 @@
 
 use reqwest::StatusCode;
 
+/// A reference service for tests on `addr` (port 0 picks one): in memory,
+/// demo data, a manual clock; `adjust` changes the config first.
+pub async fn start(
+    addr: std::net::SocketAddr,
+    adjust: impl FnOnce(&mut crate::Config),
+) -> Result<(crate::Running, std::sync::Arc<crate::ManualClock>), crate::StartError> {
+    let clock = crate::ManualClock::new();
+    let mut config = crate::Config::for_tests();
+    config.clock = clock.clone();
+    adjust(&mut config);
+    Ok((crate::Running::start(config, addr).await?, clock))
+}
+
 /// An HTTP(S) client that trusts only `cert_pem` (no platform roots) and
 /// does not follow redirects (tests read them).
 pub fn client_for(cert_pem: &str) -> reqwest::Client {

@@ -71,8 +71,6 @@ reservedAt: string | null, };
 
 export type LiveEventView = { "kind": "snapshot", live: LiveView, } | { "kind": "updated", live: LiveView, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
 
-export type ChatMessageView = { messageId: string, at: string, authorId: string, authorName: string, text: string, owner: boolean, manager: boolean, };
-
 export type ProfileInput = { name: string, apiDomain: string, clientId: string, 
 /**
  * Kept in the OS keyring, never in the profiles file.

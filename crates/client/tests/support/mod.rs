@@ -31,25 +31,20 @@ impl Svc {
         Self::start_with(|_| {}).await
     }
 
-    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+    pub async fn start_with(adjust: impl Fn(&mut Config)) -> Self {
         Self::start_at("127.0.0.1:0".parse().unwrap(), adjust).await
     }
 
     /// On `addr` (to restart a stopped service where it was).
-    pub async fn start_at(addr: SocketAddr, adjust: impl FnOnce(&mut Config)) -> Self {
+    pub async fn start_at(addr: SocketAddr, adjust: impl Fn(&mut Config)) -> Self {
         capture_logs();
-        let clock = ManualClock::new();
-        let mut config = Config::for_tests();
-        config.clock = clock.clone();
-        adjust(&mut config);
         let mut tries = 0;
-        let running = loop {
-            match Running::start(config.clone(), addr).await {
+        let (running, clock) = loop {
+            match onair_service::testing::start(addr, &adjust).await {
                 Ok(r) => break r,
                 // The port of a service just stopped may linger briefly.
-                Err(e) if tries < 50 => {
+                Err(_) if tries < 50 => {
                     tries += 1;
-                    let _ = e;
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("service start: {e}"),
@@ -66,7 +61,7 @@ impl Svc {
     /// On a data directory, so a restart keeps logins and chat.
     pub async fn start_in(dir: &Path, addr: SocketAddr) -> Self {
         let dir = dir.to_owned();
-        Self::start_at(addr, move |c| c.storage = Storage::Dir(dir)).await
+        Self::start_at(addr, move |c| c.storage = Storage::Dir(dir.clone())).await
     }
 
     pub fn base(&self) -> &str {

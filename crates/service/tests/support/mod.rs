@@ -44,13 +44,10 @@ impl TestService {
 
     /// Like [`start`], with the config adjusted first.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let clock = ManualClock::new();
-        let mut config = Config::for_tests();
-        config.clock = clock.clone();
-        adjust(&mut config);
-        let running = Running::start(config, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let (running, clock) =
+            onair_service::testing::start("127.0.0.1:0".parse().unwrap(), adjust)
+                .await
+                .unwrap();
         let cert_pem = running.cert_pem().unwrap().to_owned();
         Self {
             base: running.base_url().to_owned(),
