@@ -5,12 +5,16 @@
 //!   keyring, on the built-in demo service; median of 5 starts;
 //! - memory: resident memory of the app and its WebKit processes, idle on
 //!   that dashboard, against the same app showing a blank page;
-//! - CPU: of the whole process tree over 60 s watching the live (the
-//!   embedded service and its simulated audience included).
+//! - CPU: of the app's process tree over 60 s watching the live.
 //!
-//! Set-up without clicking: the demo service runs here on the app's data
-//! dir, a login is made through its login page, and its refresh token is
-//! put in the OS keyring where the app looks for it.
+//! The service runs here, in the benchmark's process, as a streamer's
+//! service runs elsewhere: the app's figures are the app's alone. Then the
+//! same live in demo mode, where the app's tree includes the embedded
+//! service and its simulated audience.
+//!
+//! Set-up without clicking: the reference service runs on the demo
+//! service's data dir, logins are made through its login page, and their
+//! refresh tokens are put in the OS keyring where the app looks for them.
 //!
 //! Run: `cargo run --release -p onair --features custom-protocol --example app_bench -- target/release/onair [--quick]`.
 
@@ -153,36 +157,9 @@ fn ready_ms(log: &Path, screen: &str, n: usize) -> f64 {
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let bin = PathBuf::from(
-        args.iter()
-            .find(|a| !a.starts_with("--"))
-            .expect("path of the onair binary"),
-    );
-    let quick = args.iter().any(|a| a == "--quick");
-    let home = std::env::temp_dir().join(format!("onair-app-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let data = home.join("data").join(IDENT);
-    let config = home.join("config").join(IDENT);
-    std::fs::create_dir_all(&config).unwrap();
-
-    // Set-up: the demo service on the app's data dir, a login, a live on air.
-    let mut service_config = Config::new(Storage::Dir(data.join("demo-service")));
-    service_config.seed_demo = true;
-    let running = Running::start(service_config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let mut profile = Profile::new(
-        "demo",
-        "Built-in demo service",
-        running.base_url(),
-        "onair-desktop",
-    );
-    profile.pinned_sha256 = running.fingerprint().map(str::to_owned);
-    profile.optional_apis = OptionalApi::ALL.to_vec();
-    profile.last_account = Some("streamer".into());
+/// Logs `profile` in as the streamer through the service's login page; the
+/// refresh token lands in the OS keyring.
+async fn login(running: &Running, profile: &Profile) -> onair_client::Client {
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::default());
     let connector = Connector::new(profile.clone(), store).await.unwrap();
     let pending = connector.start_login(&LoginSlot::default()).await.unwrap();
@@ -199,7 +176,64 @@ async fn main() {
         panic!("login page did not redirect")
     };
     http.get(back).send().await.unwrap();
-    let client = connector.complete_login(pending).await.unwrap().client;
+    connector.complete_login(pending).await.unwrap().client
+}
+
+fn profile(id: &str, running: &Running) -> Profile {
+    let mut profile = Profile::new(id, id, running.base_url(), "onair-desktop");
+    profile.pinned_sha256 = running.fingerprint().map(str::to_owned);
+    profile.optional_apis = OptionalApi::ALL.to_vec();
+    profile.last_account = Some("streamer".into());
+    profile
+}
+
+/// CPU of `root`'s tree over `window`: the total and each process's share.
+fn cpu_over(root: u32, window: Duration) -> (f64, String) {
+    let before: Vec<(u32, f64)> = tree(root).iter().map(|p| (*p, cpu_secs(&[*p]))).collect();
+    std::thread::sleep(window);
+    let secs = window.as_secs_f64();
+    let mut total = 0.0;
+    let per_process: Vec<String> = before
+        .iter()
+        .map(|(pid, c0)| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let used = cpu_secs(&[*pid]) - c0;
+            total += used;
+            format!("{} {:.2} %", name.trim(), used * 100.0 / secs)
+        })
+        .collect();
+    (total * 100.0 / secs, per_process.join(", "))
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let bin = PathBuf::from(
+        args.iter()
+            .find(|a| !a.starts_with("--"))
+            .expect("path of the onair binary"),
+    );
+    let quick = args.iter().any(|a| a == "--quick");
+    let home = std::env::temp_dir().join(format!("onair-app-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let data = home.join("data").join(IDENT);
+    let config = home.join("config").join(IDENT);
+    std::fs::create_dir_all(&config).unwrap();
+    let log = data.join("logs").join("onair.log");
+    let window = Duration::from_secs(if quick { 15 } else { 60 });
+
+    // The service, with the demo's data and audience, on the data dir the
+    // app's demo mode uses later; a live on air; a login for each profile.
+    let mut service_config = Config::new(Storage::Dir(data.join("demo-service")));
+    service_config.seed_demo = true;
+    service_config.simulate = Some(onair_app::desk::demo_audience());
+    let running = Running::start(service_config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let service = profile("bench", &running);
+    let client = login(&running, &service).await;
+    let demo = profile("demo", &running);
+    login(&running, &demo).await;
     let live = client
         .create_live(
             "streamer-main",
@@ -215,17 +249,18 @@ async fn main() {
     let live_id = live.live_id.as_str().to_owned();
     client.start_live(&live_id).await.unwrap();
     let mut all = Profiles::default();
-    all.upsert(profile).unwrap();
+    all.upsert(service).unwrap();
+    all.upsert(demo).unwrap();
+    all.set_current(Some("bench")).unwrap();
     all.save(&config.join("profiles.json")).unwrap();
-    running.stop().await.unwrap();
-    let log = data.join("logs").join("onair.log");
 
-    // Start time: 5 starts (the first one warms the page cache).
+    // Start time: the app reopens the last service, logged in from the
+    // keyring, on the live's dashboard (the first start warms the page cache).
     let runs = if quick { 3 } else { 6 };
     let mut starts = Vec::new();
     let mut app = None;
     for i in 1..=runs {
-        let a = App::start(&bin, &home, &["--demo", "--live", &live_id]);
+        let a = App::start(&bin, &home, &["--live", &live_id]);
         let ms = ready_ms(&log, "dashboard", i);
         if i > 1 {
             starts.push(ms);
@@ -242,26 +277,7 @@ async fn main() {
     std::thread::sleep(Duration::from_secs(10));
     let pids = tree(app.child.id());
     let rss_app = rss_kib(&pids);
-    let window = Duration::from_secs(if quick { 15 } else { 60 });
-    let before: Vec<(u32, f64)> = tree(app.child.id())
-        .iter()
-        .map(|p| (*p, cpu_secs(&[*p])))
-        .collect();
-    let cpu0: f64 = before.iter().map(|(_, c)| c).sum();
-    std::thread::sleep(window);
-    let cpu = cpu_secs(&tree(app.child.id())) - cpu0;
-    // Where the CPU went, per process (the next thing to look at).
-    let per_process: Vec<String> = before
-        .iter()
-        .map(|(pid, c0)| {
-            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            format!(
-                "{} {:.2} %",
-                name.trim(),
-                (cpu_secs(&[*pid]) - c0) * 100.0 / window.as_secs_f64()
-            )
-        })
-        .collect();
+    let (cpu, per_process) = cpu_over(app.child.id(), window);
     let processes = pids.len();
     app.stop();
 
@@ -270,6 +286,15 @@ async fn main() {
     std::thread::sleep(Duration::from_secs(10));
     let rss_blank = rss_kib(&tree(blank.child.id()));
     blank.stop();
+
+    // Demo mode: the same live, the service embedded in the app.
+    running.stop().await.unwrap();
+    let demo_app = App::start(&bin, &home, &["--demo", "--live", &live_id]);
+    ready_ms(&log, "dashboard", runs + 1);
+    std::thread::sleep(Duration::from_secs(10));
+    let rss_demo = rss_kib(&tree(demo_app.child.id()));
+    let (cpu_demo, per_process_demo) = cpu_over(demo_app.child.id(), window);
+    demo_app.stop();
 
     println!("## Desktop app ({})\n", bin.display());
     println!("| measure | value |");
@@ -300,10 +325,18 @@ async fn main() {
         (rss_app as i64 - rss_blank as i64) / 1024
     );
     println!(
-        "| CPU over {} s watching the live (whole tree, service included) | {:.2} % of one core |",
+        "| CPU over {} s watching the live | {cpu:.2} % of one core |",
         window.as_secs(),
-        cpu * 100.0 / window.as_secs_f64()
     );
-    println!("| CPU per process | {} |", per_process.join(", "));
+    println!("| CPU per process | {per_process} |");
+    println!(
+        "| demo mode (service embedded): RSS | {} MiB |",
+        rss_demo / 1024
+    );
+    println!(
+        "| demo mode: CPU over {} s, service and simulated audience included | {cpu_demo:.2} % of one core |",
+        window.as_secs(),
+    );
+    println!("| demo mode: CPU per process | {per_process_demo} |");
     let _ = std::fs::remove_dir_all(&home);
 }

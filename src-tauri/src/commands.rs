@@ -8,8 +8,9 @@ use tauri::{AppHandle, Runtime, State};
 use crate::clipboard;
 use crate::desk::Desk;
 use crate::models::{
-    AppView, ChannelView, CreateLiveInput, IpcError, LiveView, ProfileInput, ProfileView,
-    SampleView, SessionEventView, Settings, StreamSessionView,
+    AppView, ChannelView, ChatMessageView, CreateLiveInput, IpcError, LiveView, ModAction,
+    ModRecord, ProfileInput, ProfileView, SampleView, SessionEventView, Settings,
+    StreamSessionView,
 };
 
 type Result<T> = std::result::Result<T, IpcError>;
@@ -89,6 +90,43 @@ pub async fn watch_live(desk: State<'_, Desk>, live_id: String) -> Result<()> {
 pub async fn unwatch_live(desk: State<'_, Desk>) -> Result<()> {
     desk.unwatch().await;
     Ok(())
+}
+
+/// Follows a live's chat for the chat pane (events: `chat-event`).
+#[tauri::command]
+pub async fn follow_chat(desk: State<'_, Desk>, live_id: String) -> Result<()> {
+    desk.follow_chat(&live_id).await
+}
+
+#[tauri::command]
+pub async fn unfollow_chat(desk: State<'_, Desk>) -> Result<()> {
+    desk.unfollow_chat().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn send_chat(
+    desk: State<'_, Desk>,
+    live_id: String,
+    text: String,
+) -> Result<ChatMessageView> {
+    desk.send_chat(&live_id, &text).await
+}
+
+/// One moderation call (events: `moderation` for every call, refused or not).
+#[tauri::command]
+pub async fn moderate(
+    desk: State<'_, Desk>,
+    live_id: String,
+    user_id: String,
+    action: ModAction,
+) -> Result<ModRecord> {
+    desk.moderate(&live_id, &user_id, action).await
+}
+
+#[tauri::command]
+pub async fn moderation_log(desk: State<'_, Desk>, live_id: String) -> Result<Vec<ModRecord>> {
+    Ok(desk.moderation_log(&live_id))
 }
 
 /// Copies the ingest server URL.

@@ -11,16 +11,16 @@ use std::time::Duration;
 
 use onair_api::{CreateLive, OptionalApi, Scope, Secret, StatusFilter, Timestamp, User};
 use onair_client::{
-    watch_live, Client, Connector, LiveEvent, LoginSlot, Profile, Profiles, StreamTarget,
-    TokenForm, TokenStore, Watch, WatchOptions,
+    follow_chat, watch_live, ChatOptions, Client, Connector, LiveEvent, LoginSlot, Profile,
+    Profiles, StreamTarget, TokenForm, TokenStore, Watch, WatchOptions,
 };
 use onair_service::{Config, Running, Simulation, Storage};
 use tokio::sync::Mutex;
 
 use crate::models::{
-    api_names, AppView, ChannelView, CreateLiveInput, IpcError, LiveEventView, LiveView,
-    ProfileInput, ProfileView, SampleView, SessionEventView, SessionView, Settings,
-    StreamSessionView, UserView,
+    api_names, AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, IpcError,
+    LiveEventView, LiveView, ModAction, ModRecord, ProfileInput, ProfileView, SampleView,
+    SessionEventView, SessionView, Settings, StreamSessionView, UserView,
 };
 
 /// The id of the built-in demo service's profile.
@@ -35,6 +35,10 @@ pub enum DeskEvent {
     Live(LiveEventView),
     /// On air or not, for the tray.
     OnAir(bool),
+    /// The followed chat said something.
+    Chat(ChatEventView),
+    /// A moderation call was made (or refused).
+    Moderation(ModRecord),
 }
 
 type Emit = Arc<dyn Fn(DeskEvent) + Send + Sync>;
@@ -49,6 +53,9 @@ pub struct Desk {
     emit: Emit,
     state: Arc<Mutex<State>>,
     series: Series,
+    /// Moderation calls made in this run, newest last (at most
+    /// [`MAX_MOD_RECORDS`]).
+    mod_log: Arc<std::sync::Mutex<std::collections::VecDeque<ModRecord>>>,
     settings: std::sync::Mutex<Settings>,
     /// Bearer token of the embedded service's operator routes, when the
     /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
@@ -78,6 +85,8 @@ struct State {
     watched: Option<String>,
     /// `--live`: the dashboard to open once logged in.
     open_live: Option<String>,
+    /// The chat follower of the chat pane.
+    chat: Option<Watch>,
 }
 
 /// Counters of the lives watched in this run, for the chart: one sample a
@@ -88,6 +97,9 @@ type Series = Arc<
 
 /// Samples kept per live.
 pub const MAX_SAMPLES: usize = 10_000;
+
+/// Moderation records kept (the oldest go first).
+pub const MAX_MOD_RECORDS: usize = 10_000;
 
 fn no_session() -> IpcError {
     IpcError::new("no_session", "log in first")
@@ -111,6 +123,7 @@ impl Desk {
             state: Arc::new(Mutex::new(State::default())),
             demo_admin_token: None,
             series: Series::default(),
+            mod_log: Default::default(),
             settings: std::sync::Mutex::new(read_settings(&settings_path(profiles_path))),
         }
     }
@@ -166,10 +179,7 @@ impl Desk {
                 let mut config = Config::new(Storage::Dir(dir));
                 config.seed_demo = true;
                 config.admin_token = self.demo_admin_token.clone();
-                config.simulate = Some(Simulation {
-                    chat_rate: 1.5,
-                    ..Simulation::default()
-                });
+                config.simulate = Some(demo_audience());
                 let running = Running::start(config, "127.0.0.1:0".parse().expect("loopback"))
                     .await
                     .map_err(|e| {
@@ -276,11 +286,33 @@ impl Desk {
         self.use_profile(profile).await
     }
 
+    /// At start: back to the service in use when the app last ran (its
+    /// login restored from the keyring); `None` when there was none.
+    pub async fn resume(&self) -> Option<Result<AppView>> {
+        let id = self.profiles().ok()?.current()?.id.clone();
+        Some(self.choose_profile(&id).await)
+    }
+
+    /// Remembers the service in use, so the next start opens it again. Only
+    /// a convenience: a failure is logged, never shown.
+    fn remember_current(&self, id: Option<&str>) {
+        let saved = self.profiles().and_then(|mut all| {
+            all.set_current(id)?;
+            all.save(&self.profiles_path)?;
+            Ok(())
+        });
+        if let Err(e) = saved {
+            tracing::warn!(error = %e.message, "current service not saved");
+        }
+    }
+
     /// Back to the service picker; the login stays stored.
     pub async fn leave_profile(&self) -> Result<AppView> {
+        self.remember_current(None);
         {
             let mut st = self.state.lock().await;
             st.watch = None;
+            st.chat = None;
             st.watched = None;
             st.client = None;
             st.user = None;
@@ -295,6 +327,7 @@ impl Desk {
     async fn use_profile(&self, profile: Profile) -> Result<AppView> {
         self.slot.cancel();
         let connector = Connector::new(profile.clone(), self.store.clone()).await?;
+        self.remember_current(Some(&profile.id));
         let restored = match &profile.last_account {
             Some(account) => match connector.restore(account).await {
                 Ok(Some(client)) => match client.user().await {
@@ -315,6 +348,7 @@ impl Desk {
         {
             let mut st = self.state.lock().await;
             st.watch = None;
+            st.chat = None;
             st.watched = None;
             st.connector = Some(connector);
             match restored {
@@ -374,6 +408,7 @@ impl Desk {
                             user.user_id.as_str(),
                         );
                         st.watch = None;
+                        st.chat = None;
                         st.watched = None;
                         st.client = Some(done.client.clone());
                         st.user = Some(user.clone());
@@ -398,6 +433,7 @@ impl Desk {
         let client = {
             let mut st = self.state.lock().await;
             st.watch = None;
+            st.chat = None;
             st.watched = None;
             st.user = None;
             st.client.take()
@@ -520,6 +556,104 @@ impl Desk {
         Ok(())
     }
 
+    /// Follows a live's chat (spec §4 LIVE_CHAT_LIST) for the chat pane,
+    /// replacing the chat followed before; batches arrive as
+    /// [`DeskEvent::Chat`], each message once, in the service's order.
+    pub async fn follow_chat(&self, live_id: &str) -> Result<()> {
+        let client = self.client().await?;
+        if !client
+            .optional_apis()
+            .await?
+            .contains(&OptionalApi::LiveChatList)
+        {
+            return Err(IpcError::new(
+                "not_supported",
+                "this service does not offer its chat (LIVE_CHAT_LIST)",
+            ));
+        }
+        let (watch, mut rx) = follow_chat(client, live_id, ChatOptions::default());
+        self.state.lock().await.chat = Some(watch);
+        let emit = self.emit.clone();
+        let live_id = live_id.to_owned();
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                emit(DeskEvent::Chat(ChatEventView::from_event(&live_id, event)));
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn unfollow_chat(&self) {
+        self.state.lock().await.chat = None;
+    }
+
+    /// Sends a chat message (LIVE_CHAT_SEND); the service's refusal comes
+    /// back as the error, the text stays with the caller.
+    pub async fn send_chat(&self, live_id: &str, text: &str) -> Result<ChatMessageView> {
+        let client = self.client().await?;
+        let sent = client.chat_send(live_id, text).await?;
+        Ok(ChatMessageView::from(&sent))
+    }
+
+    /// One moderation call (spec §4) on `user_id` (a message's `authorId`),
+    /// recorded with who made it and whether the service refused it.
+    pub async fn moderate(
+        &self,
+        live_id: &str,
+        user_id: &str,
+        action: ModAction,
+    ) -> Result<ModRecord> {
+        let (client, by) = {
+            let st = self.state.lock().await;
+            let client = st.client.clone().ok_or_else(no_session)?;
+            let by = st
+                .user
+                .as_ref()
+                .map(|u| u.user_name.clone())
+                .unwrap_or_default();
+            (client, by)
+        };
+        let done = match &action {
+            ModAction::Delete { message_id } => client.chat_delete(live_id, message_id).await,
+            ModAction::Ban => client.ban(live_id, user_id).await,
+            ModAction::TimedBan { seconds } => client.timed_ban(live_id, user_id, *seconds).await,
+            ModAction::Unban => client.unban(live_id, user_id).await,
+            ModAction::Mod => client.grant_mod(live_id, user_id).await,
+            ModAction::Unmod => client.remove_mod(live_id, user_id).await,
+        };
+        let record = ModRecord {
+            live_id: live_id.to_owned(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            by,
+            user_id: user_id.to_owned(),
+            action,
+            error: done.err().map(IpcError::from),
+        };
+        {
+            let mut log = self.mod_log.lock().expect("moderation log lock");
+            if log.len() >= MAX_MOD_RECORDS {
+                log.pop_front();
+            }
+            log.push_back(record.clone());
+        }
+        (self.emit)(DeskEvent::Moderation(record.clone()));
+        match &record.error {
+            Some(e) => Err(e.clone()),
+            None => Ok(record),
+        }
+    }
+
+    /// The moderation calls made on a live in this run, oldest first.
+    pub fn moderation_log(&self, live_id: &str) -> Vec<ModRecord> {
+        self.mod_log
+            .lock()
+            .expect("moderation log lock")
+            .iter()
+            .filter(|r| r.live_id == live_id)
+            .cloned()
+            .collect()
+    }
+
     /// Asks the UI to open this live's dashboard at start (`--live`).
     pub fn open_live_at_start(&self, live_id: &str) {
         if let Ok(mut st) = self.state.try_lock() {
@@ -559,6 +693,7 @@ impl Desk {
     pub async fn unwatch(&self) {
         let mut st = self.state.lock().await;
         st.watch = None;
+        st.chat = None;
         st.watched = None;
     }
 
@@ -578,6 +713,7 @@ impl Desk {
         let demo = {
             let mut st = self.state.lock().await;
             st.watch = None;
+            st.chat = None;
             st.demo.take()
         };
         if let Some(demo) = demo {
@@ -585,6 +721,16 @@ impl Desk {
                 tracing::warn!(error = %e, "demo service stop");
             }
         }
+    }
+}
+
+/// The demo service's simulated audience: a lively chat, moving once a
+/// second (the app polls every few seconds; finer steps would only cost CPU).
+pub fn demo_audience() -> Simulation {
+    Simulation {
+        chat_rate: 1.5,
+        tick: std::time::Duration::from_secs(1),
+        ..Simulation::default()
     }
 }
 

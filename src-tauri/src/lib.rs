@@ -35,6 +35,10 @@ pub mod events {
     pub const LOGIN_FINISHED: &str = "login-finished";
     /// The watched live: a `LiveEventView`.
     pub const LIVE: &str = "live-event";
+    /// [`crate::models::ChatEventView`]: the followed chat.
+    pub const CHAT: &str = "chat-event";
+    /// [`crate::models::ModRecord`]: a moderation call made.
+    pub const MODERATION: &str = "moderation";
     /// The tray asks the window to confirm stopping the live.
     pub const CONFIRM_STOP: &str = "confirm-stop";
 }
@@ -138,6 +142,11 @@ pub fn build<R: Runtime>(
             commands::set_settings,
             commands::ui_ready,
             commands::open_url,
+            commands::follow_chat,
+            commands::unfollow_chat,
+            commands::send_chat,
+            commands::moderate,
+            commands::moderation_log,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -172,6 +181,12 @@ pub fn build<R: Runtime>(
                     let _ = emit_handle.emit(events::LIVE, view);
                 }
                 DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
+                DeskEvent::Chat(view) => {
+                    let _ = emit_handle.emit(events::CHAT, view);
+                }
+                DeskEvent::Moderation(record) => {
+                    let _ = emit_handle.emit(events::MODERATION, record);
+                }
             });
             app.manage(
                 Desk::new(&data_dir, &profiles_path, store.clone(), emit)
@@ -179,6 +194,10 @@ pub fn build<R: Runtime>(
             );
             if options.tray {
                 tray::create(&handle)?;
+            }
+            #[cfg(target_os = "linux")]
+            if let Some(w) = app.get_webview_window("main") {
+                paint_without_compositing(&w);
             }
             if options.blank {
                 if let Some(w) = app.get_webview_window("main") {
@@ -198,6 +217,16 @@ pub fn build<R: Runtime>(
                     }
                     let _ = handle.emit("app-changed", ());
                 });
+            } else if !options.blank {
+                // Back where the user was: the last service, still logged in.
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    let desk = handle.state::<Desk>();
+                    if let Some(Err(e)) = desk.resume().await {
+                        tracing::warn!(error = %e.message, "last service not reopened");
+                    }
+                    let _ = handle.emit("app-changed", ());
+                });
             }
             Ok(())
         })
@@ -214,6 +243,25 @@ pub fn build<R: Runtime>(
                 }
             }
         })
+}
+
+/// WebKitGTK composites every frame through GL by default. Without a GPU
+/// (virtual machines, remote desktops, Xvfb) that GL is software, and each
+/// repaint becomes a full-window composite: the dashboard's one-second clock
+/// alone cost 4 % of a core (`make bench`). onair draws text and one chart, and
+/// streamers want the GPU left to their encoder: paint without compositing
+/// (0.8 % in the same bench). `ONAIR_GPU=1` keeps WebKit's default.
+#[cfg(target_os = "linux")]
+fn paint_without_compositing<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    if std::env::var_os("ONAIR_GPU").is_some_and(|v| v == "1") {
+        return;
+    }
+    let _ = window.with_webview(|webview| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(settings) = webview.inner().settings() {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    });
 }
 
 /// A desktop notification: the service ended the live (spec §3). Sent from

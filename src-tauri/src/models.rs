@@ -3,8 +3,10 @@
 //! file is stale). Nothing here carries a secret: the stream key stays in
 //! Rust (the clipboard is written from Rust).
 
-use onair_api::{Channel, EndReason, Live, LiveStatus, OptionalApi, Session, SessionEvent, User};
-use onair_client::{Error, LiveEvent, StreamTarget};
+use onair_api::{
+    Channel, ChatMessage, EndReason, Live, LiveStatus, OptionalApi, Session, SessionEvent, User,
+};
+use onair_client::{ChatEvent, Error, LiveEvent, StreamTarget};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -270,6 +272,126 @@ impl LiveEventView {
     }
 }
 
+/// A chat message (spec §4). Every string is untrusted: the UI renders it
+/// as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessageView {
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    /// The `userId` of moderation calls.
+    pub author_id: String,
+    pub author_name: String,
+    pub thumbnail: Option<String>,
+    pub text: String,
+    pub owner: bool,
+    /// A chat admin of the live.
+    pub manager: bool,
+}
+
+impl From<&ChatMessage> for ChatMessageView {
+    fn from(m: &ChatMessage) -> Self {
+        Self {
+            id: m.message_id.as_str().to_owned(),
+            at: m.message_at.to_string(),
+            author_id: m.author_id.as_str().to_owned(),
+            author_name: m.author_name.clone(),
+            thumbnail: m.author_profile_thumbnail.clone(),
+            text: m.message.clone(),
+            owner: m.is_live_owner,
+            manager: m.is_live_manager,
+        }
+    }
+}
+
+/// What the chat follower says, for the chat pane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ChatEventView {
+    /// New messages, in the service's order, each once.
+    #[serde(rename_all = "camelCase")]
+    Messages {
+        live_id: String,
+        messages: Vec<ChatMessageView>,
+    },
+    #[serde(rename_all = "camelCase")]
+    Offline {
+        message: String,
+        retry_in_ms: u32,
+    },
+    Online,
+    LoginRequired,
+    /// The chat cannot be followed (not offered, live gone, not allowed).
+    Stopped {
+        error: IpcError,
+    },
+}
+
+impl ChatEventView {
+    pub fn from_event(live_id: &str, e: ChatEvent) -> Self {
+        match e {
+            ChatEvent::Messages(m) => Self::Messages {
+                live_id: live_id.to_owned(),
+                messages: m.iter().map(ChatMessageView::from).collect(),
+            },
+            ChatEvent::Offline { error, retry_in } => Self::Offline {
+                message: error.to_string(),
+                retry_in_ms: u32::try_from(retry_in.as_millis()).unwrap_or(u32::MAX),
+            },
+            ChatEvent::Online => Self::Online,
+            ChatEvent::LoginRequired => Self::LoginRequired,
+            ChatEvent::Stopped(e) => Self::Stopped { error: e.into() },
+        }
+    }
+}
+
+/// A moderation call (spec §4), on a message's author or the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ModAction {
+    #[serde(rename_all = "camelCase")]
+    Delete {
+        message_id: String,
+    },
+    Ban,
+    #[serde(rename_all = "camelCase")]
+    TimedBan {
+        seconds: u32,
+    },
+    Unban,
+    Mod,
+    Unmod,
+}
+
+impl ModAction {
+    /// The action that takes this one back, when there is one (Undo).
+    pub fn undo(&self) -> Option<Self> {
+        match self {
+            Self::Ban | Self::TimedBan { .. } => Some(Self::Unban),
+            Self::Mod => Some(Self::Unmod),
+            Self::Delete { .. } | Self::Unban | Self::Unmod => None,
+        }
+    }
+}
+
+/// One moderation call made from this app, kept for the live's session:
+/// the user card's history and the chart's markers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModRecord {
+    pub live_id: String,
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    /// Who did it (the logged-in user's name).
+    pub by: String,
+    pub user_id: String,
+    pub action: ModAction,
+    /// The service's refusal, when it refused.
+    pub error: Option<IpcError>,
+}
+
 /// Whether a status is on air, for the tray.
 pub fn on_air(status: LiveStatus) -> bool {
     status == LiveStatus::OnAir
@@ -281,12 +403,16 @@ pub fn on_air(status: LiveStatus) -> bool {
 pub struct Settings {
     /// Closing the window keeps onair running in the tray.
     pub hide_on_close: bool,
+    /// The live clock shows seconds (a repaint a second: about 0.7 % of a
+    /// core here, `make bench`); off, it moves once a minute.
+    pub clock_seconds: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             hide_on_close: true,
+            clock_seconds: false,
         }
     }
 }
@@ -380,6 +506,10 @@ pub fn typescript() -> String {
         Settings::decl(),
         StreamSessionView::decl(),
         SessionEventView::decl(),
+        ChatMessageView::decl(),
+        ChatEventView::decl(),
+        ModAction::decl(),
+        ModRecord::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/models.rs by `cargo test -p onair` with\n\
@@ -398,6 +528,17 @@ mod tests {
     use super::*;
 
     const IPC_TYPES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/ipc-types.ts");
+
+    #[test]
+    fn moderation_actions_parse_and_know_their_undo() {
+        let a: ModAction = serde_json::from_str(r#"{"kind":"timedBan","seconds":600}"#).unwrap();
+        assert_eq!(a, ModAction::TimedBan { seconds: 600 });
+        assert_eq!(a.undo(), Some(ModAction::Unban));
+        assert_eq!(ModAction::Mod.undo(), Some(ModAction::Unmod));
+        let d: ModAction = serde_json::from_str(r#"{"kind":"delete","messageId":"42"}"#).unwrap();
+        assert_eq!(d.undo(), None);
+        assert!(serde_json::from_str::<ModAction>(r#"{"kind":"shadowBan"}"#).is_err());
+    }
 
     #[test]
     fn ipc_types_are_fresh() {

@@ -89,5 +89,9 @@ pub fn set_on_air<R: Runtime>(app: &AppHandle<R>, on_air: bool) {
         } else {
             "onair: off air"
         }));
+        // Text beside the icon where the platform has it (Linux panels,
+        // macOS menu bar); Linux trays have no tooltips.
+        let _ = tray.set_title(on_air.then_some("ON AIR"));
+        tracing::info!(on_air, "tray");
     }
 }

@@ -70,6 +70,23 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     );
     let err = invoke(&webview, "login", json!({})).unwrap_err();
     assert_eq!(err["code"], "no_profile");
+    let ban = json!({"liveId": "l", "userId": "u", "action": {"kind": "timedBan", "seconds": 60}});
+    assert_eq!(
+        invoke(&webview, "moderate", ban).unwrap_err()["code"],
+        "no_session"
+    );
+    // An action the app does not know is refused before any call.
+    let err = invoke(
+        &webview,
+        "moderate",
+        json!({"liveId": "l", "userId": "u", "action": {"kind": "shadowBan"}}),
+    )
+    .unwrap_err();
+    assert!(err.as_str().is_some_and(|e| e.contains("action")), "{err}");
+    assert_eq!(
+        invoke(&webview, "follow_chat", json!({"liveId": "l"})).unwrap_err()["code"],
+        "no_session"
+    );
 
     // The demo service starts, its profile is active and pinned.
     let view = invoke(&webview, "start_demo", json!({})).unwrap();
@@ -145,7 +162,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     // Settings: hide to the tray by default; a change is saved.
     assert_eq!(
         invoke(&webview, "settings", json!({})).unwrap(),
-        json!({"hideOnClose": true})
+        json!({"hideOnClose": true, "clockSeconds": false})
     );
     let saved = invoke(
         &webview,
@@ -153,7 +170,8 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         json!({"settings": {"hideOnClose": false}}),
     )
     .unwrap();
-    assert_eq!(saved, json!({"hideOnClose": false}));
+    // A field left out keeps its default (older UIs, hand-edited files).
+    assert_eq!(saved, json!({"hideOnClose": false, "clockSeconds": false}));
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");
 

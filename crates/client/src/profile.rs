@@ -200,12 +200,15 @@ impl Profile {
     }
 }
 
-/// The profiles file: `{"version": 1, "profiles": [...]}`.
+/// The profiles file: `{"version": 1, "profiles": [...], "current": "id"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profiles {
     pub version: u32,
     pub profiles: Vec<Profile>,
+    /// The service in use when the app last ran (it opens there again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    current: Option<String>,
 }
 
 impl Default for Profiles {
@@ -213,6 +216,7 @@ impl Default for Profiles {
         Self {
             version: Self::VERSION,
             profiles: Vec::new(),
+            current: None,
         }
     }
 }
@@ -280,9 +284,17 @@ impl Profiles {
             }
             out.push(p);
         }
+        // State rather than configuration: a current profile that is not
+        // (or no longer) in the list is simply none.
+        let current = head
+            .get("current")
+            .and_then(serde_json::Value::as_str)
+            .filter(|id| out.iter().any(|p| p.id == *id))
+            .map(str::to_owned);
         Ok(Self {
             version: Self::VERSION,
             profiles: out,
+            current,
         })
     }
 
@@ -316,7 +328,26 @@ impl Profiles {
     pub fn remove(&mut self, id: &str) -> bool {
         let before = self.profiles.len();
         self.profiles.retain(|p| p.id != id);
+        if self.current.as_deref() == Some(id) {
+            self.current = None;
+        }
         before != self.profiles.len()
+    }
+
+    /// The profile in use when the app last ran.
+    pub fn current(&self) -> Option<&Profile> {
+        self.current.as_deref().and_then(|id| self.get(id))
+    }
+
+    /// Marks a listed profile as the one in use (`None`: the picker).
+    pub fn set_current(&mut self, id: Option<&str>) -> Result<()> {
+        if let Some(id) = id {
+            if self.get(id).is_none() {
+                return Err(Error::profile("current", format!("no profile {id:?}")));
+            }
+        }
+        self.current = id.map(str::to_owned);
+        Ok(())
     }
 }
 
@@ -336,6 +367,7 @@ mod tests {
         assert!(!text.contains("secret\""), "no secret field: {text}");
         let back = Profiles::parse(&text).unwrap();
         assert_eq!(back, all);
+        assert!(back.current().is_none());
         let p = &back.profiles[0];
         assert_eq!(p.token_form, TokenForm::Auto);
         assert_eq!(
@@ -346,6 +378,23 @@ mod tests {
             p.token_url().unwrap().as_str(),
             "https://127.0.0.1:8443/prism/v1/service/oauth2/token"
         );
+    }
+
+    #[test]
+    fn the_current_profile_round_trips_and_follows_the_list() {
+        let mut all = Profiles::default();
+        all.upsert(good()).unwrap();
+        assert!(all.set_current(Some("other")).is_err());
+        all.set_current(Some("demo")).unwrap();
+        let back = Profiles::parse(&serde_json::to_string(&all).unwrap()).unwrap();
+        assert_eq!(back.current().map(|p| p.id.as_str()), Some("demo"));
+        // A stale id in the file is no current profile, not an error.
+        let stale =
+            Profiles::parse(r#"{"version": 1, "profiles": [], "current": "gone"}"#).unwrap();
+        assert!(stale.current().is_none());
+        let mut all = back;
+        all.remove("demo");
+        assert!(all.current().is_none());
     }
 
     #[test]

@@ -61,6 +61,7 @@ impl Service {
                 .unwrap_or_else(|| crypto::random_token(24)),
             tokens: TokenCache::default(),
             lives: LiveCache::default(),
+            outage_until: Default::default(),
         }));
         if config.seed_demo {
             domain::admin::seed_demo(&state)

@@ -2,7 +2,7 @@
 //! cache of valid access tokens.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -42,12 +42,20 @@ pub struct Inner {
     /// Lives read on the polling path, valid until the next write to any
     /// live or channel.
     pub lives: LiveCache,
+    /// Until when (service clock, ms) an operator outage lasts: the API
+    /// and OAuth routes answer 503 until then (`PUT /admin/outage`).
+    pub outage_until: AtomicI64,
 }
 
 impl Inner {
     /// Now, by the service's clock.
     pub fn now(&self) -> Millis {
         self.clock.now_ms()
+    }
+
+    /// Milliseconds left of an operator outage; 0 when there is none.
+    pub fn outage_left(&self) -> Millis {
+        (self.outage_until.load(Ordering::Acquire) - self.now()).max(0)
     }
 
     /// Commits a write transaction of the service API, then moves the

@@ -820,6 +820,45 @@ async fn operators_end_lives_disable_channels_and_ban_streamers() {
 }
 
 #[tokio::test]
+async fn an_operator_outage_answers_503_with_retry_after_until_it_ends() {
+    let svc = TestService::start().await;
+    let t = svc.login("streamer").await;
+    let outage = |secs: &str| format!("/admin/outage?seconds={secs}");
+    assert_eq!(svc.admin(Method::PUT, &outage("601"), None).await.0, 400);
+    assert_eq!(svc.admin(Method::PUT, &outage("soon"), None).await.0, 400);
+    assert_eq!(svc.admin(Method::PUT, &outage("30"), None).await.0, 200);
+    let user = || {
+        svc.http
+            .get(svc.url(&format!("{P}/user")))
+            .bearer_auth(&t.access)
+            .send()
+    };
+    let resp = user().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "30");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["errorName"], "INTERNAL_ERROR", "{body}");
+    // The token endpoint is down too; the operator routes are not.
+    let token = svc
+        .http
+        .get(svc.url(&format!("{P}/oauth2/token")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 503);
+    svc.clock.advance(Duration::from_secs(20));
+    assert_eq!(user().await.unwrap().headers()["retry-after"], "10");
+    svc.clock.advance(Duration::from_secs(10));
+    assert_eq!(user().await.unwrap().status(), 200);
+    // 0 ends an outage early.
+    svc.admin(Method::PUT, &outage("60"), None).await;
+    assert_eq!(user().await.unwrap().status(), 503);
+    svc.admin(Method::PUT, &outage("0"), None).await;
+    assert_eq!(user().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
 async fn admin_routes_do_not_exist_off_loopback() {
     use std::net::SocketAddr;
     use tower::ServiceExt;

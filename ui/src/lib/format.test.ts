@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { count, elapsed, localInputToRfc3339, when } from "./format";
+import { clock, count, elapsed, localInputToRfc3339, when } from "./format";
 
 describe("elapsed", () => {
   it("formats minutes and hours", () => {
@@ -7,6 +7,15 @@ describe("elapsed", () => {
     expect(elapsed(61_000)).toBe("1:01");
     expect(elapsed(3_723_000)).toBe("1:02:03");
     expect(elapsed(-5)).toBe("0:00");
+  });
+});
+
+describe("clock", () => {
+  it("shows minutes, or seconds when asked", () => {
+    expect(clock(59_999, false, "en")).toBe("0 min");
+    expect(clock(3_723_000, false, "en")).toBe("1 h 02 min");
+    expect(clock(3_723_000, false, "ko")).toBe("1시간 02분");
+    expect(clock(3_723_000, true, "en")).toBe("1:02:03");
   });
 });
 

@@ -1,4 +1,5 @@
 // Formatting shared by the screens (unit-tested in format.test.ts).
+import { t, type Lang } from "./i18n";
 
 /** `h:mm:ss` (or `m:ss` under an hour) of a duration in milliseconds. */
 export function elapsed(ms: number): string {
@@ -8,6 +9,15 @@ export function elapsed(ms: number): string {
   const s = total % 60;
   const two = (n: number) => String(n).padStart(2, "0");
   return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
+
+/** The live clock: `h:mm:ss` with seconds, else hours and minutes. */
+export function clock(ms: number, seconds: boolean, l?: Lang): string {
+  if (seconds) return elapsed(ms);
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h === 0 ? t("clock.m", { m }, l) : t("clock.hm", { h, m: String(m).padStart(2, "0") }, l);
 }
 
 /** A count with thousands separators in the UI's language. */

@@ -24,6 +24,10 @@ const en = {
   "account.switch": "Switch service",
   "settings.button": "Settings",
   "settings.hideOnClose": "Keep onair running in the tray when the window is closed",
+  "settings.clockSeconds": "Show seconds in the live clock (uses more CPU)",
+  "clock.m": "{m} min",
+  "clock.hm": "{h} h {m} min",
+  "dash.elapsed": "On air for",
   "login.heading": "Log in",
   "login.button": "Log in with the browser",
   "login.waiting": "Waiting for the browser… finish the login there.",
@@ -125,6 +129,10 @@ const ko: Record<Key, string> = {
   "account.switch": "서비스 전환",
   "settings.button": "설정",
   "settings.hideOnClose": "창을 닫아도 트레이에서 onair 계속 실행",
+  "settings.clockSeconds": "방송 시간에 초 표시 (CPU를 더 씁니다)",
+  "clock.m": "{m}분",
+  "clock.hm": "{h}시간 {m}분",
+  "dash.elapsed": "방송 시간",
   "login.heading": "로그인",
   "login.button": "브라우저로 로그인",
   "login.waiting": "브라우저를 기다리는 중… 브라우저에서 로그인을 마치세요.",
@@ -204,7 +212,7 @@ const ko: Record<Key, string> = {
 const catalogues = { en, ko } as const;
 export type Lang = keyof typeof catalogues;
 
-export const lang: Lang = navigator.language?.toLowerCase().startsWith("ko") ? "ko" : "en";
+export const lang: Lang = (globalThis.navigator?.language ?? "en").toLowerCase().startsWith("ko") ? "ko" : "en";
 
 /** The message for `key`, with `{name}` placeholders filled in. */
 export function t(key: Key, params: Record<string, string | number> = {}, l: Lang = lang): string {

@@ -95,7 +95,12 @@ export type Settings = {
 /**
  * Closing the window keeps onair running in the tray.
  */
-hideOnClose: boolean, };
+hideOnClose: boolean, 
+/**
+ * The live clock shows seconds (a repaint a second: about 0.7 % of a
+ * core here, `make bench`); off, it moves once a minute.
+ */
+clockSeconds: boolean, };
 
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**
@@ -112,3 +117,35 @@ export type SessionEventView = { eventId: string, at: string,
  * `START`, `STABLE`, `SIGNAL_INTERRUPTED`, `STOP`, ...
  */
 kind: string, detail: string | null, };
+
+export type ChatMessageView = { id: string, 
+/**
+ * RFC 3339.
+ */
+at: string, 
+/**
+ * The `userId` of moderation calls.
+ */
+authorId: string, authorName: string, thumbnail: string | null, text: string, owner: boolean, 
+/**
+ * A chat admin of the live.
+ */
+manager: boolean, };
+
+export type ChatEventView = { "kind": "messages", liveId: string, messages: Array<ChatMessageView>, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "stopped", error: IpcError, };
+
+export type ModAction = { "kind": "delete", messageId: string, } | { "kind": "ban" } | { "kind": "timedBan", seconds: number, } | { "kind": "unban" } | { "kind": "mod" } | { "kind": "unmod" };
+
+export type ModRecord = { liveId: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+atMs: number, 
+/**
+ * Who did it (the logged-in user's name).
+ */
+by: string, userId: string, action: ModAction, 
+/**
+ * The service's refusal, when it refused.
+ */
+error: IpcError | null, };

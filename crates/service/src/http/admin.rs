@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use onair_api::OptionalApi;
 use serde::Deserialize;
 
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::respond::{empty, ApiResponse};
 use crate::auth::{register_client, NewClient};
 use crate::crypto::ct_eq;
@@ -56,6 +56,49 @@ pub async fn enable_channel(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResponse<()> {
     empty(admin::set_channel_enabled(&s, &id, true).await)
+}
+
+/// Query of `PUT /admin/outage`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct OutageQuery {
+    /// How long the outage lasts, 0..=600 seconds; 0 ends one.
+    seconds: u32,
+}
+
+/// A simulated outage, for demos and tests of the clients' offline path:
+/// until it ends, every API and OAuth route answers 503 with `Retry-After`.
+pub async fn outage(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<OutageQuery>,
+) -> ApiResponse<()> {
+    if q.seconds > 600 {
+        return empty(Err(ApiError::invalid("seconds: at most 600")));
+    }
+    let until = s.now() + i64::from(q.seconds) * 1000;
+    s.outage_until
+        .store(until, std::sync::atomic::Ordering::Release);
+    tracing::warn!(seconds = q.seconds, "operator outage");
+    empty(Ok(()))
+}
+
+/// Answers 503 during an operator outage (RFC 9110 §15.6.4, with
+/// `Retry-After` per §10.2.3); the admin routes stay up to end it.
+pub async fn during_outage(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let left = state.outage_left();
+    if left == 0 || req.uri().path().starts_with("/admin/") {
+        return next.run(req).await;
+    }
+    let mut r = ApiError::named(
+        onair_api::ErrorName::InternalError,
+        "the service is down for maintenance",
+    )
+    .into_response();
+    *r.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    let secs = (left + 999) / 1000;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 pub async fn ban_streamer(

@@ -152,6 +152,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(POST "/admin/live/{liveId}/end", post(admin::end_live), "admin", Admin, None, none, na, "Force-end a live (ENDED_BY_SERVICE)"),
         ep!(PUT "/admin/channel/{channelId}/disable", put(admin::disable_channel), "admin", Admin, None, none, na, "Disable a channel (ends its live)"),
         ep!(PUT "/admin/channel/{channelId}/enable", put(admin::enable_channel), "admin", Admin, None, none, na, "Enable a channel"),
+        ep!(PUT "/admin/outage", put(admin::outage), "admin", Admin, None, none, na, "Simulate an outage: API and OAuth answer 503 for ?seconds=N (0..=600; 0 ends it)"),
         ep!(PUT "/admin/user/{userId}/ban", put(admin::ban_streamer), "admin", Admin, None, none, na, "Ban a streamer (disables their channels)"),
         ep!(PUT "/admin/user/{userId}/unban", put(admin::unban_streamer), "admin", Admin, None, none, na, "Lift a streamer's ban"),
         ep!(POST "/admin/user", post(admin::create_user), "admin", Admin, None, (Body::Json, schema::<admin::NewUserBody>()), na, "Create a user"),
@@ -176,6 +177,10 @@ pub fn app(state: AppState) -> Router {
         .merge(admin_routes)
         .fallback(|| async { ApiError::not_found("resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin::during_outage,
+        ))
         .layer(middleware::from_fn(refuse_options_and_head))
         .with_state(state)
 }

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import {
+  ChatBuffer,
+  authorColour,
+  bannedNow,
+  displayName,
+  highlight,
+  matches,
+  parseFilter,
+  presetLabel,
+} from "./chat";
+import type { ChatMessageView, ModRecord } from "./ipc-types";
+
+const msg = (id: number, over: Partial<ChatMessageView> = {}): ChatMessageView => ({
+  id: String(id),
+  at: "2026-11-21T10:00:00Z",
+  authorId: `fan-${id % 3}`,
+  authorName: `Fan ${id % 3}`,
+  thumbnail: null,
+  text: `hello ${id}`,
+  owner: false,
+  manager: false,
+  ...over,
+});
+
+describe("ChatBuffer", () => {
+  it("keeps each message once, in order, within its bound", () => {
+    const b = new ChatBuffer(3);
+    expect(b.push([msg(1), msg(2)])).toBe(2);
+    expect(b.push([msg(2), msg(3), msg(4)])).toBe(2);
+    expect(b.lines.map((l) => l.id)).toEqual(["2", "3", "4"]);
+    expect(b.dropped).toBe(1);
+    // A message dropped off the front may come back only as itself later.
+    expect(b.push([msg(4)])).toBe(0);
+  });
+
+  it("marks deletions and rolls them back", () => {
+    const b = new ChatBuffer();
+    b.push([msg(1)]);
+    expect(b.markDeleted("1")).toBe(true);
+    expect(b.lines[0]?.deleted).toBe(true);
+    b.markDeleted("1", false);
+    expect(b.lines[0]?.deleted).toBe(false);
+    expect(b.markDeleted("nope")).toBe(false);
+  });
+});
+
+describe("names", () => {
+  it("cannot be disguised with bidi or zero-width characters", () => {
+    expect(displayName("ad\u200Bmin")).toBe("admin");
+    expect(displayName("\u202Enimda")).toBe("nimda");
+    expect(displayName("\u2066Streamer\u2069 Kim")).toBe("Streamer Kim");
+    expect(displayName("\u200B\u200D")).toBe("?");
+    expect(displayName("  two   spaces ")).toBe("two spaces");
+  });
+
+  it("get a stable colour per author", () => {
+    expect(authorColour("fan-1")).toBe(authorColour("fan-1"));
+    expect(authorColour("fan-1")).not.toBe(authorColour("fan-2"));
+  });
+});
+
+describe("filters", () => {
+  const line = (over: Partial<ChatMessageView> = {}) => ({ ...msg(1), ...over, deleted: false });
+
+  it("parse words and from:", () => {
+    expect(parseFilter("  from:Kim GG  wp ")).toEqual({
+      words: ["gg", "wp"],
+      from: ["kim"],
+      staffOnly: false,
+      hideBanned: false,
+    });
+  });
+
+  it("match text, authors, staff and banned", () => {
+    const none = new Set<string>();
+    expect(matches(line({ text: "GG well played" }), parseFilter("gg played"), none)).toBe(true);
+    expect(matches(line({ text: "GG" }), parseFilter("gg wp"), none)).toBe(false);
+    expect(matches(line({ authorName: "Fan\u200B One" }), parseFilter("from:fan"), none)).toBe(true);
+    expect(matches(line({ authorName: "Other" }), parseFilter("from:fan"), none)).toBe(false);
+    expect(matches(line(), parseFilter("", true), none)).toBe(false);
+    expect(matches(line({ manager: true }), parseFilter("", true), none)).toBe(true);
+    expect(matches(line(), parseFilter("", false, true), new Set(["fan-1"]))).toBe(false);
+  });
+
+  it("highlight as text parts", () => {
+    expect(highlight("<b>GG</b> gg", ["gg"])).toEqual([
+      { text: "<b>", hit: false },
+      { text: "GG", hit: true },
+      { text: "</b> ", hit: false },
+      { text: "gg", hit: true },
+    ]);
+    expect(highlight("plain", [])).toEqual([{ text: "plain", hit: false }]);
+  });
+});
+
+describe("bans", () => {
+  const rec = (userId: string, atMs: number, action: ModRecord["action"]): ModRecord => ({
+    liveId: "l",
+    atMs,
+    by: "Streamer Kim",
+    userId,
+    action,
+    error: null,
+  });
+
+  it("follow the record: timed bans end, unban lifts, refusals count for nothing", () => {
+    const records = [
+      rec("a", 0, { kind: "ban" }),
+      rec("b", 0, { kind: "timedBan", seconds: 10 }),
+      rec("c", 0, { kind: "ban" }),
+      rec("c", 1000, { kind: "unban" }),
+    ];
+    expect([...bannedNow(records, 5000)].sort()).toEqual(["a", "b"]);
+    expect([...bannedNow(records, 10_001)]).toEqual(["a"]);
+    const refused = [{ ...rec("d", 0, { kind: "ban" }), error: { code: "forbidden", message: "no" } }];
+    expect(bannedNow(refused, 1).size).toBe(0);
+  });
+
+  it("label presets", () => {
+    expect([10, 60, 600, 3600, 86_400].map(presetLabel)).toEqual(["10 s", "1 min", "10 min", "1 h", "24 h"]);
+  });
+});

@@ -1,0 +1,160 @@
+// The chat pane's model, kept out of the components so it can be tested:
+// a bounded buffer of messages (each once, in the service's order), the
+// search and filter language, and the safe display of names. Everything in
+// a message comes from strangers: it is shown as text, never as HTML.
+import type { ChatMessageView, ModAction, ModRecord } from "./ipc-types";
+
+/** A message as the pane keeps it: what the service said, plus what this
+ * app knows happened to it. */
+export interface Line extends ChatMessageView {
+  /** Deleted through this app. */
+  deleted: boolean;
+}
+
+/** The pane's buffer: the newest `max` messages, each id once. */
+export class ChatBuffer {
+  lines: Line[] = [];
+  private ids = new Set<string>();
+  /** Messages dropped off the front since the start (the record is the
+   * service's; the pane keeps a window). */
+  dropped = 0;
+
+  constructor(public max = 5000) {}
+
+  /** Appends a batch; returns how many were new. */
+  push(batch: ChatMessageView[]): number {
+    let added = 0;
+    for (const m of batch) {
+      if (this.ids.has(m.id)) continue;
+      this.ids.add(m.id);
+      this.lines.push({ ...m, deleted: false });
+      added++;
+    }
+    const over = this.lines.length - this.max;
+    if (over > 0) {
+      for (const l of this.lines.splice(0, over)) this.ids.delete(l.id);
+      this.dropped += over;
+    }
+    return added;
+  }
+
+  /** Marks a message deleted (or not, on rollback); true when it is here. */
+  markDeleted(id: string, deleted = true): boolean {
+    const line = this.lines.find((l) => l.id === id);
+    if (line) line.deleted = deleted;
+    return line !== undefined;
+  }
+}
+
+/** Bidi overrides and isolates, zero-width and other invisible format
+ * characters: they can make a name read as another. */
+const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]/gu;
+
+/** A name as shown: invisible and direction-changing characters removed,
+ * whitespace collapsed, never empty. */
+export function displayName(name: string): string {
+  const clean = name.replace(INVISIBLE, "").replace(/\s+/gu, " ").trim();
+  return clean === "" ? "?" : clean;
+}
+
+/** A stable colour per author (the same id, the same hue), readable on the
+ * dark panel. */
+export function authorColour(authorId: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < authorId.length; i++) {
+    h ^= authorId.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return `hsl(${(h >>> 0) % 360} 70% 68%)`;
+}
+
+/** A parsed search: free words, `from:name` authors, and switches. */
+export interface Filter {
+  words: string[];
+  from: string[];
+  staffOnly: boolean;
+  hideBanned: boolean;
+}
+
+/** Parses the search box: `from:name` picks authors, other words must all
+ * appear in the text (case-insensitive). */
+export function parseFilter(query: string, staffOnly = false, hideBanned = false): Filter {
+  const words: string[] = [];
+  const from: string[] = [];
+  for (const part of query.trim().split(/\s+/u)) {
+    if (part === "") continue;
+    const m = /^from:(.+)$/iu.exec(part);
+    if (m?.[1]) from.push(m[1].toLowerCase());
+    else words.push(part.toLowerCase());
+  }
+  return { words, from, staffOnly, hideBanned };
+}
+
+export function isEmpty(f: Filter): boolean {
+  return f.words.length === 0 && f.from.length === 0 && !f.staffOnly && !f.hideBanned;
+}
+
+/** Whether a line passes the filter; `banned` holds the authors banned now. */
+export function matches(line: Line, f: Filter, banned: ReadonlySet<string>): boolean {
+  if (f.staffOnly && !line.owner && !line.manager) return false;
+  if (f.hideBanned && banned.has(line.authorId)) return false;
+  if (f.from.length > 0) {
+    const name = displayName(line.authorName).toLowerCase();
+    if (!f.from.some((n) => name.includes(n) || line.authorId.toLowerCase() === n)) return false;
+  }
+  const text = line.text.toLowerCase();
+  return f.words.every((w) => text.includes(w));
+}
+
+/** Splits text into plain and matched parts, for highlighting as text
+ * nodes (never by building HTML). */
+export function highlight(text: string, words: string[]): { text: string; hit: boolean }[] {
+  const wanted = words.filter((w) => w !== "");
+  if (wanted.length === 0) return [{ text, hit: false }];
+  const lower = text.toLowerCase();
+  const parts: { text: string; hit: boolean }[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let best = -1;
+    let len = 0;
+    for (const w of wanted) {
+      const at = lower.indexOf(w, i);
+      if (at !== -1 && (best === -1 || at < best || (at === best && w.length > len))) {
+        best = at;
+        len = w.length;
+      }
+    }
+    if (best === -1) {
+      parts.push({ text: text.slice(i), hit: false });
+      break;
+    }
+    if (best > i) parts.push({ text: text.slice(i, best), hit: false });
+    parts.push({ text: text.slice(best, best + len), hit: true });
+    i = best + len;
+  }
+  return parts;
+}
+
+/** Who is banned now, from this app's moderation record (a timed ban ends
+ * by itself). */
+export function bannedNow(records: ModRecord[], nowMs: number): Set<string> {
+  const until = new Map<string, number>();
+  for (const r of records) {
+    if (r.error) continue;
+    const a: ModAction = r.action;
+    if (a.kind === "ban") until.set(r.userId, Number.POSITIVE_INFINITY);
+    else if (a.kind === "timedBan") until.set(r.userId, r.atMs + a.seconds * 1000);
+    else if (a.kind === "unban") until.delete(r.userId);
+  }
+  return new Set([...until].filter(([, end]) => end > nowMs).map(([id]) => id));
+}
+
+/** The timed-ban presets offered by default, in seconds. */
+export const DEFAULT_PRESETS = [10, 60, 600, 3600, 86_400];
+
+/** A duration for a preset's label: 10 s, 1 min, 1 h, 24 h. */
+export function presetLabel(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
