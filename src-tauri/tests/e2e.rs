@@ -285,6 +285,50 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     text_until(&c, "sessions", |t| t.contains("on air")).await;
     screenshot(&c, "3-dashboard").await;
 
+    // The chat pane follows the simulated audience; a message sent from the
+    // app comes back through the service; a message deleted from the
+    // keyboard is struck through, and the record says who did it.
+    text_until(&c, "chat-list", |t| !t.is_empty()).await;
+    find(&c, "chat-input")
+        .await
+        .send_keys("hello from onair\u{E007}")
+        .await
+        .unwrap();
+    text_until(&c, "chat-list", |t| t.contains("hello from onair")).await;
+    assert_eq!(
+        find(&c, "chat-input")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("")
+    );
+    let fan = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "(//*[@data-testid='msg'][not(.//*[contains(@class,'badge')])])[last()]",
+        ))
+        .await
+        .unwrap();
+    fan.send_keys("\u{E017}").await.unwrap(); // Delete
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fan
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .contains("struck")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted message is not struck through"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(&c, "3-chat").await;
+
     // Copy server and key, from Rust: the key is on the clipboard and
     // nowhere in the page.
     let server = find(&c, "server").await.text().await.unwrap();

@@ -5,10 +5,14 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppView,
   ChannelView,
+  ChatEventView,
+  ChatMessageView,
   CreateLiveInput,
   IpcError,
   LiveEventView,
   LiveView,
+  ModAction,
+  ModRecord,
   ProfileInput,
   ProfileView,
   SampleView,
@@ -53,6 +57,12 @@ export const api = {
   openUrl: (url: string) => invoke<void>("open_url", { url }),
   settings: () => invoke<Settings>("settings"),
   setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
+  followChat: (liveId: string) => invoke<void>("follow_chat", { liveId }),
+  unfollowChat: () => invoke<void>("unfollow_chat"),
+  sendChat: (liveId: string, text: string) => invoke<ChatMessageView>("send_chat", { liveId, text }),
+  moderate: (liveId: string, userId: string, action: ModAction) =>
+    invoke<ModRecord>("moderate", { liveId, userId, action }),
+  moderationLog: (liveId: string) => invoke<ModRecord[]>("moderation_log", { liveId }),
 };
 
 export const on = {
@@ -62,6 +72,10 @@ export const on = {
     listen<LiveEventView>("live-event", (e) => f(e.payload)),
   confirmStop: (f: () => void): Promise<UnlistenFn> => listen("confirm-stop", () => f()),
   appChanged: (f: () => void): Promise<UnlistenFn> => listen("app-changed", () => f()),
+  chat: (f: (e: ChatEventView) => void): Promise<UnlistenFn> =>
+    listen<ChatEventView>("chat-event", (e) => f(e.payload)),
+  moderation: (f: (e: ModRecord) => void): Promise<UnlistenFn> =>
+    listen<ModRecord>("moderation", (e) => f(e.payload)),
 };
 
 /** An IpcError from whatever a command rejected with. */
