@@ -27,26 +27,29 @@ deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null || missing="$$missing $(NODE_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@command -v node >/dev/null || { \
-	  echo "installing: $(NODE_PACKAGES)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(NODE_PACKAGES); }
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
 ## The UI's npm packages, at the versions of package-lock.json. (`npm ci`
 ## insists on lock entries for every platform's optional rollup binary,
 ## which the registry mirror here does not serve; `npm install` with the
 ## lock file installs the same tree.)
+## (npm writes node_modules/.package-lock.json at each install: the stamp.)
 ui-deps: deps
-	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then \
+	@if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
 	  cd ui && npm install --no-audit --no-fund; fi
 
-## The UI bundle (ui/dist), which the app embeds at compile time.
-ui: ui-deps
+## The UI bundle (ui/dist), which the app embeds at compile time: built
+## only when a source changed, since a new bundle recompiles the app.
+UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/package-lock.json \
+  ui/vite.config.ts ui/svelte.config.js ui/tsconfig.json
+ui/dist/index.html: $(UI_SOURCES) | ui-deps
 	cd ui && npm run build
+ui: ui-deps ui/dist/index.html
 
 ui-check: ui-deps
 	cd ui && npm run check

@@ -29,8 +29,6 @@ use onair_client::{Connector, KeyringStore, LoginSlot, Profile, Profiles, TokenS
 use onair_service::testing::{client_for, submit_login, Submitted};
 use onair_service::{Config, Running, Storage};
 
-const IDENT: &str = "dev.onair.desktop";
-
 /// Clock ticks per second of /proc/*/stat times (USER_HZ on Linux).
 const TICKS: f64 = 100.0;
 
@@ -216,8 +214,8 @@ async fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let home = std::env::temp_dir().join(format!("onair-app-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
-    let data = home.join("data").join(IDENT);
-    let config = home.join("config").join(IDENT);
+    let data = home.join("data").join(onair_app::IDENTIFIER);
+    let config = home.join("config").join(onair_app::IDENTIFIER);
     std::fs::create_dir_all(&config).unwrap();
     let log = data.join("logs").join("onair.log");
     let window = Duration::from_secs(if quick { 15 } else { 60 });

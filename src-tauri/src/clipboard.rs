@@ -8,6 +8,7 @@ use onair_api::Secret;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
+use crate::desk::Desk;
 use crate::models::IpcError;
 
 /// How long a copied key stays on the clipboard.
@@ -15,6 +16,28 @@ pub const KEY_LIFETIME: Duration = Duration::from_secs(30);
 
 fn failed(e: impl std::fmt::Display) -> IpcError {
     IpcError::new("clipboard", format!("the clipboard is not available: {e}"))
+}
+
+/// Which half of a live's ingest target to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Server,
+    Key,
+}
+
+/// Copies a live's ingest server or stream key (the copy commands and the
+/// tray menu).
+pub async fn copy_stream<R: Runtime>(
+    app: &AppHandle<R>,
+    desk: &Desk,
+    live_id: &str,
+    part: Part,
+) -> Result<(), IpcError> {
+    let target = desk.stream_target(live_id).await?;
+    match part {
+        Part::Server => copy_text(app, &target.server),
+        Part::Key => copy_secret(app, target.key),
+    }
 }
 
 pub fn copy_text<R: Runtime>(app: &AppHandle<R>, text: &str) -> Result<(), IpcError> {

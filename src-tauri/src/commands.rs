@@ -1,8 +1,6 @@
 //! Tauri commands: parse, delegate to the [`Desk`](crate::desk::Desk) (and
 //! so to `onair-client`), map errors to the one IPC shape. Nothing else.
 
-use std::time::Duration;
-
 use tauri::{AppHandle, Runtime, State};
 
 use crate::clipboard;
@@ -83,7 +81,7 @@ pub async fn stop_live(desk: State<'_, Desk>, live_id: String) -> Result<LiveVie
 /// Watches a live; its changes arrive as `live-event` events.
 #[tauri::command]
 pub async fn watch_live(desk: State<'_, Desk>, live_id: String) -> Result<()> {
-    desk.watch(&live_id, Duration::from_secs(5)).await
+    desk.watch(&live_id).await
 }
 
 #[tauri::command]
@@ -136,8 +134,7 @@ pub async fn copy_server<R: Runtime>(
     desk: State<'_, Desk>,
     live_id: String,
 ) -> Result<()> {
-    let target = desk.stream_target(&live_id).await?;
-    clipboard::copy_text(&app, &target.server)
+    clipboard::copy_stream(&app, &desk, &live_id, clipboard::Part::Server).await
 }
 
 /// Copies the stream key from Rust: it never enters the webview. The
@@ -148,8 +145,7 @@ pub async fn copy_key<R: Runtime>(
     desk: State<'_, Desk>,
     live_id: String,
 ) -> Result<()> {
-    let target = desk.stream_target(&live_id).await?;
-    clipboard::copy_secret(&app, target.key)
+    clipboard::copy_stream(&app, &desk, &live_id, clipboard::Part::Key).await
 }
 
 #[tauri::command]

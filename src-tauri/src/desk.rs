@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use onair_api::{CreateLive, OptionalApi, Scope, Secret, StatusFilter, Timestamp, User};
+use onair_api::{CreateLive, EndReason, OptionalApi, Scope, Secret, StatusFilter, Timestamp, User};
 use onair_client::{
     follow_chat, watch_live, ChatOptions, Client, Connector, LiveEvent, LoginSlot, Profile,
     Profiles, StreamTarget, TokenForm, TokenStore, Watch, WatchOptions,
@@ -33,8 +33,13 @@ pub enum DeskEvent {
     LoginFinished(std::result::Result<SessionView, IpcError>),
     /// The watched live changed.
     Live(LiveEventView),
-    /// On air or not, for the tray.
+    /// On air or not, for the tray (on a change of status).
     OnAir(bool),
+    /// The service ended the watched live (a desktop notification).
+    ForcedEnd {
+        title: String,
+        reason: Option<EndReason>,
+    },
     /// The followed chat said something.
     Chat(ChatEventView),
     /// A moderation call was made (or refused).
@@ -55,11 +60,13 @@ pub struct Desk {
     series: Series,
     /// Moderation calls made in this run, newest last (at most
     /// [`MAX_MOD_RECORDS`]).
-    mod_log: Arc<std::sync::Mutex<std::collections::VecDeque<ModRecord>>>,
+    mod_log: std::sync::Mutex<std::collections::VecDeque<ModRecord>>,
     settings: std::sync::Mutex<Settings>,
     /// Bearer token of the embedded service's operator routes, when the
     /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
     demo_admin_token: Option<String>,
+    /// `--live`: the dashboard to open once logged in.
+    open_live: Option<String>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -80,13 +87,20 @@ struct State {
     /// Bumped by every login started, so only the newest one's outcome
     /// reaches the screen.
     login_attempt: u64,
-    watch: Option<Watch>,
-    /// The live the dashboard shows (the tray's copy and stop act on it).
-    watched: Option<String>,
-    /// `--live`: the dashboard to open once logged in.
-    open_live: Option<String>,
+    /// The live the dashboard shows (the tray's copy and stop act on it)
+    /// and its watcher.
+    watch: Option<(String, Watch)>,
     /// The chat follower of the chat pane.
     chat: Option<Watch>,
+}
+
+impl State {
+    /// Stops the live watcher and the chat follower (another live, another
+    /// login, another service).
+    fn stop_watching(&mut self) {
+        self.watch = None;
+        self.chat = None;
+    }
 }
 
 /// Counters of the lives watched in this run, for the chart: one sample a
@@ -122,6 +136,7 @@ impl Desk {
             emit,
             state: Arc::new(Mutex::new(State::default())),
             demo_admin_token: None,
+            open_live: None,
             series: Series::default(),
             mod_log: Default::default(),
             settings: std::sync::Mutex::new(read_settings(&settings_path(profiles_path))),
@@ -134,6 +149,12 @@ impl Desk {
         self
     }
 
+    /// The live whose dashboard opens once logged in (`--live`).
+    pub fn with_open_live(mut self, live_id: Option<String>) -> Self {
+        self.open_live = live_id;
+        self
+    }
+
     fn profiles(&self) -> Result<Profiles> {
         Profiles::load(&self.profiles_path).map_err(IpcError::from)
     }
@@ -141,13 +162,12 @@ impl Desk {
     /// What the UI shows at start.
     pub async fn view(&self) -> Result<AppView> {
         let profiles = self.profiles()?;
-        let (active, signed_in, login_pending, open_live) = {
+        let (active, signed_in, login_pending) = {
             let st = self.state.lock().await;
             (
                 st.connector.as_ref().map(|c| profile_view(c.profile())),
                 st.client.clone().zip(st.user.clone()),
                 st.login_pending,
-                st.open_live.clone(),
             )
         };
         // The capabilities call (first time only) runs without the lock.
@@ -160,7 +180,7 @@ impl Desk {
             active,
             session,
             login_pending,
-            open_live,
+            open_live: self.open_live.clone(),
         })
     }
 
@@ -209,6 +229,7 @@ impl Desk {
                 p.last_account = None;
             }
             all.upsert(p.clone())?;
+            all.set_current(Some(DEMO_PROFILE))?;
             all.save(&self.profiles_path)?;
             p
         };
@@ -296,13 +317,8 @@ impl Desk {
     /// Remembers the service in use, so the next start opens it again. Only
     /// a convenience: a failure is logged, never shown.
     fn remember_current(&self, id: Option<&str>) {
-        let saved = self.profiles().and_then(|mut all| {
-            all.set_current(id)?;
-            all.save(&self.profiles_path)?;
-            Ok(())
-        });
-        if let Err(e) = saved {
-            tracing::warn!(error = %e.message, "current service not saved");
+        if let Err(e) = update_profiles(&self.profiles_path, |all| all.set_current(id)) {
+            tracing::warn!(error = %e, "current service not saved");
         }
     }
 
@@ -311,9 +327,7 @@ impl Desk {
         self.remember_current(None);
         {
             let mut st = self.state.lock().await;
-            st.watch = None;
-            st.chat = None;
-            st.watched = None;
+            st.stop_watching();
             st.client = None;
             st.user = None;
             st.connector = None;
@@ -347,9 +361,7 @@ impl Desk {
         };
         {
             let mut st = self.state.lock().await;
-            st.watch = None;
-            st.chat = None;
-            st.watched = None;
+            st.stop_watching();
             st.connector = Some(connector);
             match restored {
                 Some((client, user)) => {
@@ -407,9 +419,7 @@ impl Desk {
                             &connector.profile().id,
                             user.user_id.as_str(),
                         );
-                        st.watch = None;
-                        st.chat = None;
-                        st.watched = None;
+                        st.stop_watching();
                         st.client = Some(done.client.clone());
                         st.user = Some(user.clone());
                         drop(st);
@@ -432,9 +442,7 @@ impl Desk {
     pub async fn logout(&self) -> Result<()> {
         let client = {
             let mut st = self.state.lock().await;
-            st.watch = None;
-            st.chat = None;
-            st.watched = None;
+            st.stop_watching();
             st.user = None;
             st.client.take()
         };
@@ -477,9 +485,8 @@ impl Desk {
             .parse()
             .map_err(|_| IpcError::new("invalid", format!("unknown scope {:?}", input.scope)))?;
         let reserved_at = match input.reserved_at.as_deref().map(str::trim) {
-            None | Some("") => {
-                Timestamp::from_utc(chrono::Utc::now() + chrono::Duration::seconds(20))
-            }
+            None | Some("") => Timestamp::from_millis(Timestamp::now().millis() + 20_000)
+                .expect("now plus 20 s is a date"),
             Some(text) => Timestamp::parse(text)
                 .ok_or_else(|| IpcError::new("invalid", "reservedAt: not a date and time"))?,
         };
@@ -523,32 +530,37 @@ impl Desk {
         Ok(())
     }
 
-    /// Watches one live for the dashboard (replacing the one before).
-    pub async fn watch(&self, live_id: &str, interval: Duration) -> Result<()> {
+    /// Watches one live for the dashboard (replacing the one before), at
+    /// the spec's 5 s.
+    pub async fn watch(&self, live_id: &str) -> Result<()> {
         let client = self.client().await?;
-        let options = WatchOptions {
-            interval,
-            ..WatchOptions::live()
-        };
-        let (watch, mut rx) = watch_live(client, live_id, options);
-        {
-            let mut st = self.state.lock().await;
-            st.watch = Some(watch);
-            st.watched = Some(live_id.to_owned());
-        }
+        let (watch, mut rx) = watch_live(client, live_id, WatchOptions::live());
+        self.state.lock().await.watch = Some((live_id.to_owned(), watch));
         let emit = self.emit.clone();
         let series = self.series.clone();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
-                match &event {
-                    LiveEvent::Snapshot(l) | LiveEvent::Updated(l) => {
+                // The tray follows the status, not every poll's counters.
+                let sample = match &event {
+                    LiveEvent::Snapshot(l) => {
                         emit(DeskEvent::OnAir(crate::models::on_air(l.status)));
-                        record(&series, l);
+                        record(&series, l)
                     }
-                    LiveEvent::ForcedEnd { .. } => emit(DeskEvent::OnAir(false)),
-                    _ => {}
-                }
-                if let Some(view) = LiveEventView::from_event(&event) {
+                    LiveEvent::Updated(l) => record(&series, l),
+                    LiveEvent::StatusChanged { to, .. } => {
+                        emit(DeskEvent::OnAir(crate::models::on_air(*to)));
+                        None
+                    }
+                    LiveEvent::ForcedEnd { live, reason } => {
+                        emit(DeskEvent::ForcedEnd {
+                            title: live.title.clone(),
+                            reason: *reason,
+                        });
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(view) = LiveEventView::from_event(&event, sample) {
                     emit(DeskEvent::Live(view));
                 }
             }
@@ -561,16 +573,7 @@ impl Desk {
     /// [`DeskEvent::Chat`], each message once, in the service's order.
     pub async fn follow_chat(&self, live_id: &str) -> Result<()> {
         let client = self.client().await?;
-        if !client
-            .optional_apis()
-            .await?
-            .contains(&OptionalApi::LiveChatList)
-        {
-            return Err(IpcError::new(
-                "not_supported",
-                "this service does not offer its chat (LIVE_CHAT_LIST)",
-            ));
-        }
+        client.require(OptionalApi::LiveChatList).await?;
         let (watch, mut rx) = follow_chat(client, live_id, ChatOptions::default());
         self.state.lock().await.chat = Some(watch);
         let emit = self.emit.clone();
@@ -621,21 +624,21 @@ impl Desk {
             ModAction::Mod => client.grant_mod(live_id, user_id).await,
             ModAction::Unmod => client.remove_mod(live_id, user_id).await,
         };
+        let mut log = self.mod_log.lock().expect("moderation log lock");
         let record = ModRecord {
+            id: log.back().map_or(1, |r| r.id + 1),
             live_id: live_id.to_owned(),
-            at_ms: chrono::Utc::now().timestamp_millis(),
+            at_ms: Timestamp::now().millis(),
             by,
             user_id: user_id.to_owned(),
             action,
             error: done.err().map(IpcError::from),
         };
-        {
-            let mut log = self.mod_log.lock().expect("moderation log lock");
-            if log.len() >= MAX_MOD_RECORDS {
-                log.pop_front();
-            }
-            log.push_back(record.clone());
+        if log.len() >= MAX_MOD_RECORDS {
+            log.pop_front();
         }
+        log.push_back(record.clone());
+        drop(log);
         (self.emit)(DeskEvent::Moderation(record.clone()));
         match &record.error {
             Some(e) => Err(e.clone()),
@@ -652,13 +655,6 @@ impl Desk {
             .filter(|r| r.live_id == live_id)
             .cloned()
             .collect()
-    }
-
-    /// Asks the UI to open this live's dashboard at start (`--live`).
-    pub fn open_live_at_start(&self, live_id: &str) {
-        if let Ok(mut st) = self.state.try_lock() {
-            st.open_live = Some(live_id.to_owned());
-        }
     }
 
     pub fn settings(&self) -> Settings {
@@ -692,14 +688,17 @@ impl Desk {
 
     pub async fn unwatch(&self) {
         let mut st = self.state.lock().await;
-        st.watch = None;
-        st.chat = None;
-        st.watched = None;
+        st.stop_watching();
     }
 
     /// The live the dashboard shows, if any.
     pub async fn watched(&self) -> Option<String> {
-        self.state.lock().await.watched.clone()
+        self.state
+            .lock()
+            .await
+            .watch
+            .as_ref()
+            .map(|(id, _)| id.clone())
     }
 
     /// Server and key of a live (for the clipboard; never sent to the UI).
@@ -712,8 +711,7 @@ impl Desk {
     pub async fn shutdown(&self) {
         let demo = {
             let mut st = self.state.lock().await;
-            st.watch = None;
-            st.chat = None;
+            st.stop_watching();
             st.demo.take()
         };
         if let Some(demo) = demo {
@@ -729,7 +727,7 @@ impl Desk {
 pub fn demo_audience() -> Simulation {
     Simulation {
         chat_rate: 1.5,
-        tick: std::time::Duration::from_secs(1),
+        tick: Duration::from_secs(1),
         ..Simulation::default()
     }
 }
@@ -750,22 +748,25 @@ fn read_settings(path: &Path) -> Settings {
     }
 }
 
-/// Appends a poll's counters while the live is on air.
-fn record(series: &Series, live: &onair_api::Live) {
+/// Appends a poll's counters while the live is on air; returns the sample
+/// (the dashboard's chart takes the same one).
+fn record(series: &Series, live: &onair_api::Live) -> Option<SampleView> {
     let (Some(stat), onair_api::LiveStatus::OnAir) = (&live.live_stat, live.status) else {
-        return;
+        return None;
+    };
+    let sample = SampleView {
+        at_ms: Timestamp::now().millis(),
+        viewers: stat.viewer_count,
+        likes: stat.like_count,
+        chats: stat.chat_count,
     };
     let mut all = series.lock().expect("series lock");
     let s = all.entry(live.live_id.to_string()).or_default();
     if s.len() == MAX_SAMPLES {
         s.pop_front();
     }
-    s.push_back(SampleView {
-        at_ms: chrono::Utc::now().timestamp_millis(),
-        viewers: stat.viewer_count,
-        likes: stat.like_count,
-        chats: stat.chat_count,
-    });
+    s.push_back(sample);
+    Some(sample)
 }
 
 fn profile_view(p: &Profile) -> ProfileView {
@@ -789,16 +790,29 @@ async fn session_view(client: &Client, user: &User) -> SessionView {
 /// Notes the account in the profile (not a secret) so the next start can
 /// restore its login from the keyring.
 fn remember_account(path: &Path, profile_id: &str, account: &str) {
-    let update = || -> onair_client::Result<()> {
-        let mut all = Profiles::load(path)?;
-        if let Some(mut p) = all.get(profile_id).cloned() {
+    let noted = update_profiles(path, |all| match all.get(profile_id).cloned() {
+        Some(mut p) => {
             p.last_account = Some(account.to_owned());
-            all.upsert(p)?;
-            all.save(path)?;
+            all.upsert(p)
         }
-        Ok(())
-    };
-    if let Err(e) = update() {
+        None => Ok(()),
+    });
+    if let Err(e) = noted {
         tracing::warn!(error = %e, "could not remember the account");
     }
+}
+
+/// Reads the profiles file, changes it, and writes it back when the change
+/// changed something.
+fn update_profiles(
+    path: &Path,
+    change: impl FnOnce(&mut Profiles) -> onair_client::Result<()>,
+) -> onair_client::Result<()> {
+    let mut all = Profiles::load(path)?;
+    let before = all.clone();
+    change(&mut all)?;
+    if all != before {
+        all.save(path)?;
+    }
+    Ok(())
 }

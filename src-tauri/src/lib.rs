@@ -39,6 +39,8 @@ pub mod events {
     pub const CHAT: &str = "chat-event";
     /// [`crate::models::ModRecord`]: a moderation call made.
     pub const MODERATION: &str = "moderation";
+    /// The profile or the login changed outside a command (start-up).
+    pub const APP_CHANGED: &str = "app-changed";
     /// The tray asks the window to confirm stopping the live.
     pub const CONFIRM_STOP: &str = "confirm-stop";
 }
@@ -175,10 +177,10 @@ pub fn build<R: Runtime>(
                     let _ = emit_handle.emit(events::LOGIN_FINISHED, payload);
                 }
                 DeskEvent::Live(view) => {
-                    if let models::LiveEventView::ForcedEnd { live, reason, .. } = &view {
-                        notify_forced_end(&emit_handle, &live.title, reason.as_deref());
-                    }
                     let _ = emit_handle.emit(events::LIVE, view);
+                }
+                DeskEvent::ForcedEnd { title, reason } => {
+                    notify_forced_end(&emit_handle, &title, reason);
                 }
                 DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
                 DeskEvent::Chat(view) => {
@@ -190,7 +192,8 @@ pub fn build<R: Runtime>(
             });
             app.manage(
                 Desk::new(&data_dir, &profiles_path, store.clone(), emit)
-                    .with_demo_admin_token(options.demo_admin_token.clone()),
+                    .with_demo_admin_token(options.demo_admin_token.clone())
+                    .with_open_live(options.open_live.clone()),
             );
             if options.tray {
                 tray::create(&handle)?;
@@ -204,9 +207,6 @@ pub fn build<R: Runtime>(
                     w.navigate("about:blank".parse().expect("static URL"))?;
                 }
             }
-            if let Some(live) = &options.open_live {
-                handle.state::<Desk>().open_live_at_start(live);
-            }
             if options.demo {
                 let handle = handle.clone();
                 let fresh = options.demo_fresh;
@@ -215,7 +215,7 @@ pub fn build<R: Runtime>(
                     if let Err(e) = desk.start_demo(fresh).await {
                         tracing::error!(error = %e.message, "demo mode");
                     }
-                    let _ = handle.emit("app-changed", ());
+                    let _ = handle.emit(events::APP_CHANGED, ());
                 });
             } else if !options.blank {
                 // Back where the user was: the last service, still logged in.
@@ -225,7 +225,7 @@ pub fn build<R: Runtime>(
                     if let Some(Err(e)) = desk.resume().await {
                         tracing::warn!(error = %e.message, "last service not reopened");
                     }
-                    let _ = handle.emit("app-changed", ());
+                    let _ = handle.emit(events::APP_CHANGED, ());
                 });
             }
             Ok(())
@@ -266,12 +266,17 @@ fn paint_without_compositing<R: Runtime>(window: &tauri::WebviewWindow<R>) {
 
 /// A desktop notification: the service ended the live (spec §3). Sent from
 /// Rust, so the webview needs no notification permission.
-fn notify_forced_end<R: Runtime>(app: &tauri::AppHandle<R>, title: &str, reason: Option<&str>) {
+fn notify_forced_end<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    title: &str,
+    reason: Option<onair_api::EndReason>,
+) {
+    use onair_api::EndReason;
     use tauri_plugin_notification::NotificationExt;
     let why = match reason {
-        Some("CHANNEL_DISABLED") => "the channel was disabled",
-        Some("STREAMER_BANNED") => "the account was banned",
-        Some("REPLACED") => "another live of the channel started",
+        Some(EndReason::ChannelDisabled) => "the channel was disabled",
+        Some(EndReason::StreamerBanned) => "the account was banned",
+        Some(EndReason::Replaced) => "another live of the channel started",
         _ => "the service ended it",
     };
     let shown = app

@@ -221,11 +221,14 @@ pub struct CreateLiveInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum LiveEventView {
+    /// `sample`: the poll's counters for the chart, while on air.
     Snapshot {
         live: LiveView,
+        sample: Option<SampleView>,
     },
     Updated {
         live: LiveView,
+        sample: Option<SampleView>,
     },
     /// The service ended the live; `reason` is spec §5's end reason.
     #[serde(rename_all = "camelCase")]
@@ -249,15 +252,21 @@ pub enum LiveEventView {
 impl LiveEventView {
     /// `None` for what the dashboard does not show on its own
     /// (`StatusChanged` arrives with the `Updated` after it).
-    pub fn from_event(e: &LiveEvent) -> Option<Self> {
+    pub fn from_event(e: &LiveEvent, sample: Option<SampleView>) -> Option<Self> {
         Some(match e {
-            LiveEvent::Snapshot(l) => Self::Snapshot { live: l.into() },
-            LiveEvent::Updated(l) => Self::Updated { live: l.into() },
+            LiveEvent::Snapshot(l) => Self::Snapshot {
+                live: l.into(),
+                sample,
+            },
+            LiveEvent::Updated(l) => Self::Updated {
+                live: l.into(),
+                sample,
+            },
             LiveEvent::StatusChanged { .. } => return None,
             LiveEvent::ForcedEnd { live, reason } => Self::ForcedEnd {
                 live: live.into(),
                 reason: reason.map(|r: EndReason| r.as_str().to_owned()),
-                at: chrono::Utc::now().to_rfc3339(),
+                at: onair_api::Timestamp::now().to_string(),
             },
             LiveEvent::Offline { error, retry_in } => Self::Offline {
                 message: error.to_string(),
@@ -364,22 +373,14 @@ pub enum ModAction {
     Unmod,
 }
 
-impl ModAction {
-    /// The action that takes this one back, when there is one (Undo).
-    pub fn undo(&self) -> Option<Self> {
-        match self {
-            Self::Ban | Self::TimedBan { .. } => Some(Self::Unban),
-            Self::Mod => Some(Self::Unmod),
-            Self::Delete { .. } | Self::Unban | Self::Unmod => None,
-        }
-    }
-}
-
 /// One moderation call made from this app, kept for the live's session:
 /// the user card's history and the chart's markers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ModRecord {
+    /// Unique in this run (the UI merges the log and the events by it).
+    #[ts(type = "number")]
+    pub id: u64,
     pub live_id: String,
     /// Milliseconds since the Unix epoch.
     #[ts(type = "number")]
@@ -530,13 +531,17 @@ mod tests {
     const IPC_TYPES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/ipc-types.ts");
 
     #[test]
-    fn moderation_actions_parse_and_know_their_undo() {
+    fn moderation_actions_parse() {
+        // Their undo is the UI's (`undoOf` in ui/src/lib/chat.ts, tested there).
         let a: ModAction = serde_json::from_str(r#"{"kind":"timedBan","seconds":600}"#).unwrap();
         assert_eq!(a, ModAction::TimedBan { seconds: 600 });
-        assert_eq!(a.undo(), Some(ModAction::Unban));
-        assert_eq!(ModAction::Mod.undo(), Some(ModAction::Unmod));
         let d: ModAction = serde_json::from_str(r#"{"kind":"delete","messageId":"42"}"#).unwrap();
-        assert_eq!(d.undo(), None);
+        assert_eq!(
+            d,
+            ModAction::Delete {
+                message_id: "42".into()
+            }
+        );
         assert!(serde_json::from_str::<ModAction>(r#"{"kind":"shadowBan"}"#).is_err());
     }
 

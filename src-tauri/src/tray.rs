@@ -45,20 +45,18 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                     let _ = app.emit(crate::events::CONFIRM_STOP, ());
                 }
                 which @ ("copy-server" | "copy-key") => {
-                    let key = which == "copy-key";
+                    let part = if which == "copy-key" {
+                        clipboard::Part::Key
+                    } else {
+                        clipboard::Part::Server
+                    };
                     tauri::async_runtime::spawn(async move {
                         let desk = app.state::<Desk>();
                         let Some(live) = desk.watched().await else {
                             return;
                         };
-                        match desk.stream_target(&live).await {
-                            Ok(t) if key => {
-                                let _ = clipboard::copy_secret(&app, t.key);
-                            }
-                            Ok(t) => {
-                                let _ = clipboard::copy_text(&app, &t.server);
-                            }
-                            Err(e) => tracing::warn!(error = %e.message, "tray copy"),
+                        if let Err(e) = clipboard::copy_stream(&app, &desk, &live, part).await {
+                            tracing::warn!(error = %e.message, "tray copy");
                         }
                     });
                 }

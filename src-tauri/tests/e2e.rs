@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 const ADMIN_TOKEN: &str = "e2e-operator-token-0123456789";
 
@@ -157,18 +157,9 @@ fn clipboard() -> String {
 
 /// The demo service's base URL, from the profile the app wrote.
 fn demo_base(home: &Path) -> String {
-    let text =
-        std::fs::read_to_string(home.join("config/dev.onair.desktop/profiles.json")).unwrap();
-    let v: Value = serde_json::from_str(&text).unwrap();
-    v["profiles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "demo")
-        .unwrap()["apiDomain"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let all =
+        onair_client::Profiles::load(&home.join("config/dev.onair.desktop/profiles.json")).unwrap();
+    all.get("demo").unwrap().api_domain.clone()
 }
 
 /// Where libayatana-appindicator exports the tray's StatusNotifierItem.
@@ -240,12 +231,10 @@ async fn gone(c: &Client, id: &str, within: Duration) {
 
 async fn operator(home: &Path, path: &str) -> u16 {
     // Operator routes that change a channel are PUTs (service README).
-    let pem = std::fs::read(home.join("data/dev.onair.desktop/demo-service/cert.pem")).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
-        .build()
-        .unwrap();
-    http.put(format!("{}{path}", demo_base(home)))
+    let pem =
+        std::fs::read_to_string(home.join("data/dev.onair.desktop/demo-service/cert.pem")).unwrap();
+    onair_service::testing::client_for(&pem)
+        .put(format!("{}{path}", demo_base(home)))
         .bearer_auth(ADMIN_TOKEN)
         .send()
         .await

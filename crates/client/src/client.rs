@@ -307,7 +307,6 @@ impl Client {
             let (s, id) = (shared.store.clone(), shared.profile.id.clone());
             store::blocking(move || s.delete(&id, &account)).await?;
         }
-        self.0.status.send_replace(AuthStatus::LoggedOut);
         revoked
     }
 
@@ -510,12 +509,24 @@ impl Client {
                 }
                 return Err(Error::RateLimited { retry_after });
             }
-            if status.is_server_error() && retry && attempt < opts.attempts {
+            // A 5xx that says when to come back (503 + Retry-After) is not
+            // retried at once: the caller waits (a watcher's backoff).
+            let come_back = retry_after(&resp).filter(|_| status.is_server_error());
+            if status.is_server_error() && come_back.is_none() && retry && attempt < opts.attempts {
                 tokio::time::sleep(jitter(opts.backoff, attempt)).await;
                 continue;
             }
             let bytes = resp.bytes().await.map_err(Error::transport)?;
-            return decode(status, &bytes);
+            return decode(status, &bytes).map_err(|e| match e {
+                Error::Server {
+                    status, message, ..
+                } => Error::Server {
+                    status,
+                    message,
+                    retry_after: come_back,
+                },
+                other => other,
+            });
         }
     }
 
@@ -595,7 +606,7 @@ impl Client {
         Ok(usable)
     }
 
-    async fn require(&self, api: OptionalApi) -> Result<()> {
+    pub async fn require(&self, api: OptionalApi) -> Result<()> {
         if self.optional_apis().await?.contains(&api) {
             Ok(())
         } else {
@@ -807,6 +818,7 @@ fn no_data() -> Error {
     Error::Server {
         status: 200,
         message: "the answer had no data".into(),
+        retry_after: None,
     }
 }
 
@@ -845,6 +857,7 @@ fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<Option
         Err(parse) if status.is_success() => Err(Error::Server {
             status: status.as_u16(),
             message: format!("the answer is not in the spec's shape: {parse}"),
+            retry_after: None,
         }),
         Err(_) => {
             // A failure without a readable envelope: at least keep the name.
@@ -880,6 +893,7 @@ fn error_for(status: StatusCode, name: Option<ErrorName>, message: Option<String
         _ => Error::Server {
             status: code,
             message,
+            retry_after: None,
         },
     }
 }

@@ -32,9 +32,14 @@ pub enum Error {
     /// The service could not be reached, or the connection broke.
     #[error("cannot reach the service: {0}")]
     Transport(String),
-    /// 5xx, or an answer that is not the spec's shape.
+    /// 5xx, or an answer that is not the spec's shape; `retry_after` is
+    /// the service's `Retry-After` (RFC 9110 §10.2.3), when it gave one.
     #[error("the service failed ({status}): {message}")]
-    Server { status: u16, message: String },
+    Server {
+        status: u16,
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
     /// The refresh token was refused: the user has to log in again.
     #[error("the login has expired; log in again")]
     LoginRequired,

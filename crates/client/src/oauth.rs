@@ -77,6 +77,7 @@ pub async fn discover(http: &reqwest::Client, profile: &Profile) -> Result<Endpo
             .ok_or_else(|| Error::Server {
                 status: 200,
                 message: format!("metadata {field} is not an https URL"),
+                retry_after: None,
             })
     };
     Ok(Endpoints {
@@ -207,6 +208,7 @@ pub async fn token(
             TokenError::Failed(Error::Server {
                 status: status.as_u16(),
                 message: format!("token response: {e}"),
+                retry_after: None,
             })
         })?;
         return Ok(Tokens {
@@ -224,6 +226,7 @@ pub async fn token(
         return Err(TokenError::Failed(Error::Server {
             status: status.as_u16(),
             message: "the token endpoint failed".into(),
+            retry_after: None,
         }));
     }
     Err(match serde_json::from_slice::<ErrorBody>(&body) {
@@ -293,6 +296,7 @@ pub async fn revoke(
         Err(Error::Server {
             status: resp.status().as_u16(),
             message: "revocation failed".into(),
+            retry_after: None,
         })
     }
 }

@@ -392,9 +392,13 @@ mod tests {
         let stale =
             Profiles::parse(r#"{"version": 1, "profiles": [], "current": "gone"}"#).unwrap();
         assert!(stale.current().is_none());
+        // ... and it is not written back.
+        let written = |p: &Profiles| serde_json::to_string(p).unwrap();
+        assert!(!written(&stale).contains("current"));
         let mut all = back;
         all.remove("demo");
         assert!(all.current().is_none());
+        assert!(!written(&all).contains("current"), "{}", written(&all));
     }
 
     #[test]

@@ -136,12 +136,16 @@ impl Outage {
     }
 
     /// The backoff, or longer when the service said when to come back
-    /// (429 `Retry-After`).
+    /// (`Retry-After` of a 429 or a 5xx).
     fn delay_for(&mut self, error: &Error) -> Duration {
         let backoff = self.delay();
         match error {
             Error::RateLimited {
                 retry_after: Some(d),
+            }
+            | Error::Server {
+                retry_after: Some(d),
+                ..
             } => backoff.max(*d),
             _ => backoff,
         }

@@ -480,15 +480,7 @@ async fn a_spent_refresh_token_asks_for_login_once() {
     client.adopt(&fresh).await.unwrap();
     assert_eq!(*client.auth_status().borrow(), AuthStatus::LoggedIn);
     client.channels().await.unwrap();
-    assert_eq!(
-        svc.admin(Method::POST, "/admin/live/demo-onair/end", None)
-            .await,
-        200
-    );
-    until(&mut live_events, |e| {
-        matches!(e, LiveEvent::ForcedEnd { .. }).then_some(())
-    })
-    .await;
+    force_end(&svc, &mut live_events).await;
     drop(watch);
 }
 
@@ -503,17 +495,8 @@ async fn forced_end_is_seen_within_one_poll_and_our_stop_is_not_one() {
         "{first:?}"
     );
 
-    assert_eq!(
-        svc.admin(Method::POST, "/admin/live/demo-onair/end", None)
-            .await,
-        200
-    );
     let t0 = std::time::Instant::now();
-    let (live, reason) = until(&mut events, |e| match e {
-        LiveEvent::ForcedEnd { live, reason } => Some((live.clone(), *reason)),
-        _ => None,
-    })
-    .await;
+    let (live, reason) = force_end(&svc, &mut events).await;
     assert!(t0.elapsed() < Duration::from_secs(2), "within a poll or so");
     assert_eq!(live.status, LiveStatus::End);
     assert_eq!(reason, Some(EndReason::EndedByService));
@@ -554,15 +537,58 @@ async fn forced_end_is_seen_within_one_poll_and_our_stop_is_not_one() {
     client.start_live("demo-onair").await.unwrap();
     let (_watch, mut events) = watch_live(client.clone(), "demo-onair", fast_live());
     assert!(matches!(next(&mut events).await, LiveEvent::Snapshot(_)));
+    force_end(&svc, &mut events).await;
+}
+
+#[tokio::test]
+async fn an_outage_is_waited_out_as_the_service_asks() {
+    let svc = Svc::start().await;
+    let (client, _) = login_client(&svc, "streamer").await;
+    let (_watch, mut events) = watch_live(client.clone(), "demo-onair", fast_live());
+    assert!(matches!(next(&mut events).await, LiveEvent::Snapshot(_)));
+    // 503 with Retry-After: 2 (RFC 9110 §10.2.3): the watcher's next try
+    // waits that long, not its own 50 ms backoff.
+    assert_eq!(
+        svc.admin(Method::PUT, "/admin/outage?seconds=2", None)
+            .await,
+        200
+    );
+    let t0 = std::time::Instant::now();
+    let (error, retry_in) = until(&mut events, |e| match e {
+        LiveEvent::Offline { error, retry_in } => Some((error.to_string(), *retry_in)),
+        _ => None,
+    })
+    .await;
+    assert!(error.contains("503"), "{error}");
+    assert!(retry_in >= Duration::from_secs(1), "{retry_in:?}");
+    // The service's (manual) clock ends the outage; the next try finds it up.
+    svc.clock.advance(Duration::from_secs(2));
+    until(&mut events, |e| {
+        matches!(e, LiveEvent::Online).then_some(())
+    })
+    .await;
+    assert!(
+        t0.elapsed() >= Duration::from_secs(1),
+        "came back only when asked"
+    );
+}
+
+/// Ends `demo-onair` through the operator route; waits for the watcher to
+/// report it as forced.
+async fn force_end(
+    svc: &Svc,
+    events: &mut mpsc::Receiver<LiveEvent>,
+) -> (onair_api::Live, Option<EndReason>) {
     assert_eq!(
         svc.admin(Method::POST, "/admin/live/demo-onair/end", None)
             .await,
         200
     );
-    until(&mut events, |e| {
-        matches!(e, LiveEvent::ForcedEnd { .. }).then_some(())
+    until(events, |e| match e {
+        LiveEvent::ForcedEnd { live, reason } => Some((live.clone(), *reason)),
+        _ => None,
     })
-    .await;
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

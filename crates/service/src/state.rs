@@ -53,9 +53,19 @@ impl Inner {
         self.clock.now_ms()
     }
 
-    /// Milliseconds left of an operator outage; 0 when there is none.
+    /// Starts an operator outage of `seconds` (0 ends one).
+    pub fn start_outage(&self, seconds: u32) {
+        let until = self.now() + i64::from(seconds) * 1000;
+        self.outage_until.store(until, Ordering::Release);
+    }
+
+    /// Milliseconds left of an operator outage; 0 when there is none (and
+    /// then without reading the clock: every request asks).
     pub fn outage_left(&self) -> Millis {
-        (self.outage_until.load(Ordering::Acquire) - self.now()).max(0)
+        match self.outage_until.load(Ordering::Acquire) {
+            0 => 0,
+            until => (until - self.now()).max(0),
+        }
     }
 
     /// Commits a write transaction of the service API, then moves the

@@ -5,9 +5,12 @@ import {
   bannedNow,
   displayName,
   highlight,
+  isModerated,
   matches,
+  nextExpiry,
   parseFilter,
   presetLabel,
+  undoOf,
 } from "./chat";
 import type { ChatMessageView, ModRecord } from "./ipc-types";
 
@@ -30,8 +33,20 @@ describe("ChatBuffer", () => {
     expect(b.push([msg(2), msg(3), msg(4)])).toBe(2);
     expect(b.lines.map((l) => l.id)).toEqual(["2", "3", "4"]);
     expect(b.dropped).toBe(1);
-    // A message dropped off the front may come back only as itself later.
+    expect(b.lastDropped).toEqual(["1"]);
+    // A repeat of a message still in the buffer is not added again.
     expect(b.push([msg(4)])).toBe(0);
+    expect(b.lastDropped).toEqual([]);
+  });
+
+  it("gives every change a new array and works out names once", () => {
+    const b = new ChatBuffer();
+    b.push([msg(1, { authorName: "ad\u200Bmin" })]);
+    const before = b.lines;
+    expect(before[0]?.name).toBe("admin");
+    b.markDeleted("1");
+    expect(b.lines).not.toBe(before);
+    expect(before[0]?.deleted).toBe(false);
   });
 
   it("marks deletions and rolls them back", () => {
@@ -54,14 +69,17 @@ describe("names", () => {
     expect(displayName("  two   spaces ")).toBe("two spaces");
   });
 
-  it("get a stable colour per author", () => {
-    expect(authorColour("fan-1")).toBe(authorColour("fan-1"));
+  it("get a colour per author", () => {
     expect(authorColour("fan-1")).not.toBe(authorColour("fan-2"));
+    expect(authorColour("fan-1")).toMatch(/^hsl\(\d+ 70% 68%\)$/);
   });
 });
 
 describe("filters", () => {
-  const line = (over: Partial<ChatMessageView> = {}) => ({ ...msg(1), ...over, deleted: false });
+  const line = (over: Partial<ChatMessageView> = {}, deleted = false) => {
+    const m = { ...msg(1), ...over };
+    return { ...m, name: displayName(m.authorName), colour: authorColour(m.authorId), deleted };
+  };
 
   it("parse words and from:", () => {
     expect(parseFilter("  from:Kim GG  wp ")).toEqual({
@@ -69,6 +87,7 @@ describe("filters", () => {
       from: ["kim"],
       staffOnly: false,
       hideBanned: false,
+      hideModerated: false,
     });
   });
 
@@ -81,6 +100,11 @@ describe("filters", () => {
     expect(matches(line(), parseFilter("", true), none)).toBe(false);
     expect(matches(line({ manager: true }), parseFilter("", true), none)).toBe(true);
     expect(matches(line(), parseFilter("", false, true), new Set(["fan-1"]))).toBe(false);
+    // Deleted or banned: struck through, or hidden when asked.
+    expect(isModerated(line({}, true), none)).toBe(true);
+    expect(isModerated(line(), new Set(["fan-1"]))).toBe(true);
+    expect(matches(line({}, true), parseFilter("", false, false, true), none)).toBe(false);
+    expect(matches(line(), parseFilter("", false, false, true), none)).toBe(true);
   });
 
   it("highlight as text parts", () => {
@@ -96,6 +120,7 @@ describe("filters", () => {
 
 describe("bans", () => {
   const rec = (userId: string, atMs: number, action: ModRecord["action"]): ModRecord => ({
+    id: atMs,
     liveId: "l",
     atMs,
     by: "Streamer Kim",
@@ -113,11 +138,21 @@ describe("bans", () => {
     ];
     expect([...bannedNow(records, 5000)].sort()).toEqual(["a", "b"]);
     expect([...bannedNow(records, 10_001)]).toEqual(["a"]);
+    // The banned set next changes when b's timed ban ends.
+    expect(nextExpiry(records, 5000)).toBe(10_000);
+    expect(nextExpiry(records, 10_001)).toBeNull();
     const refused = [{ ...rec("d", 0, { kind: "ban" }), error: { code: "forbidden", message: "no" } }];
     expect(bannedNow(refused, 1).size).toBe(0);
   });
 
+  it("know their undo", () => {
+    expect(undoOf({ kind: "timedBan", seconds: 600 })).toEqual({ kind: "unban" });
+    expect(undoOf({ kind: "ban" })).toEqual({ kind: "unban" });
+    expect(undoOf({ kind: "mod" })).toEqual({ kind: "unmod" });
+    expect(undoOf({ kind: "delete", messageId: "42" })).toBeNull();
+  });
+
   it("label presets", () => {
-    expect([10, 60, 600, 3600, 86_400].map(presetLabel)).toEqual(["10 s", "1 min", "10 min", "1 h", "24 h"]);
+    expect([10, 60, 600, 3600, 86_400].map((s) => presetLabel(s, "en"))).toEqual(["10 s", "1 min", "10 min", "1 h", "24 h"]);
   });
 });

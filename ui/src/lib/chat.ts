@@ -2,47 +2,63 @@
 // a bounded buffer of messages (each once, in the service's order), the
 // search and filter language, and the safe display of names. Everything in
 // a message comes from strangers: it is shown as text, never as HTML.
+import { t, type Lang } from "./i18n";
 import type { ChatMessageView, ModAction, ModRecord } from "./ipc-types";
 
-/** A message as the pane keeps it: what the service said, plus what this
- * app knows happened to it. */
+/** A message as the pane keeps it: what the service said, its author's
+ * name and colour as shown (worked out once), and what this app knows
+ * happened to it. */
 export interface Line extends ChatMessageView {
+  name: string;
+  colour: string;
   /** Deleted through this app. */
   deleted: boolean;
 }
 
-/** The pane's buffer: the newest `max` messages, each id once. */
+/** The pane's buffer: the newest `max` messages, each id once. `lines` is
+ * a new array after every change, so a view can hold it as plain state. */
 export class ChatBuffer {
   lines: Line[] = [];
   private ids = new Set<string>();
   /** Messages dropped off the front since the start (the record is the
    * service's; the pane keeps a window). */
   dropped = 0;
+  /** Ids the last push dropped off the front. */
+  lastDropped: string[] = [];
 
   constructor(public max = 5000) {}
 
   /** Appends a batch; returns how many were new. */
   push(batch: ChatMessageView[]): number {
-    let added = 0;
+    const fresh: Line[] = [];
     for (const m of batch) {
       if (this.ids.has(m.id)) continue;
       this.ids.add(m.id);
-      this.lines.push({ ...m, deleted: false });
-      added++;
+      fresh.push({ ...m, name: displayName(m.authorName), colour: authorColour(m.authorId), deleted: false });
     }
-    const over = this.lines.length - this.max;
+    this.lastDropped = [];
+    if (fresh.length === 0) return 0;
+    const all = this.lines.concat(fresh);
+    const over = all.length - this.max;
     if (over > 0) {
-      for (const l of this.lines.splice(0, over)) this.ids.delete(l.id);
+      for (const l of all.splice(0, over)) {
+        this.ids.delete(l.id);
+        this.lastDropped.push(l.id);
+      }
       this.dropped += over;
     }
-    return added;
+    this.lines = all;
+    return fresh.length;
   }
 
   /** Marks a message deleted (or not, on rollback); true when it is here. */
   markDeleted(id: string, deleted = true): boolean {
-    const line = this.lines.find((l) => l.id === id);
-    if (line) line.deleted = deleted;
-    return line !== undefined;
+    const at = this.lines.findIndex((l) => l.id === id);
+    if (at === -1) return false;
+    const next = this.lines.slice();
+    next[at] = { ...next[at]!, deleted };
+    this.lines = next;
+    return true;
   }
 }
 
@@ -74,11 +90,18 @@ export interface Filter {
   from: string[];
   staffOnly: boolean;
   hideBanned: boolean;
+  /** Hides deleted messages and those of banned authors. */
+  hideModerated: boolean;
 }
 
 /** Parses the search box: `from:name` picks authors, other words must all
  * appear in the text (case-insensitive). */
-export function parseFilter(query: string, staffOnly = false, hideBanned = false): Filter {
+export function parseFilter(
+  query: string,
+  staffOnly = false,
+  hideBanned = false,
+  hideModerated = false,
+): Filter {
   const words: string[] = [];
   const from: string[] = [];
   for (const part of query.trim().split(/\s+/u)) {
@@ -87,19 +110,26 @@ export function parseFilter(query: string, staffOnly = false, hideBanned = false
     if (m?.[1]) from.push(m[1].toLowerCase());
     else words.push(part.toLowerCase());
   }
-  return { words, from, staffOnly, hideBanned };
+  return { words, from, staffOnly, hideBanned, hideModerated };
 }
 
 export function isEmpty(f: Filter): boolean {
-  return f.words.length === 0 && f.from.length === 0 && !f.staffOnly && !f.hideBanned;
+  return f.words.length === 0 && f.from.length === 0 && !f.staffOnly && !f.hideBanned && !f.hideModerated;
+}
+
+/** Deleted through this app, or written by someone banned now: shown
+ * struck through, or hidden. */
+export function isModerated(line: Line, banned: ReadonlySet<string>): boolean {
+  return line.deleted || banned.has(line.authorId);
 }
 
 /** Whether a line passes the filter; `banned` holds the authors banned now. */
 export function matches(line: Line, f: Filter, banned: ReadonlySet<string>): boolean {
   if (f.staffOnly && !line.owner && !line.manager) return false;
   if (f.hideBanned && banned.has(line.authorId)) return false;
+  if (f.hideModerated && isModerated(line, banned)) return false;
   if (f.from.length > 0) {
-    const name = displayName(line.authorName).toLowerCase();
+    const name = line.name.toLowerCase();
     if (!f.from.some((n) => name.includes(n) || line.authorId.toLowerCase() === n)) return false;
   }
   const text = line.text.toLowerCase();
@@ -149,12 +179,37 @@ export function bannedNow(records: ModRecord[], nowMs: number): Set<string> {
   return new Set([...until].filter(([, end]) => end > nowMs).map(([id]) => id));
 }
 
+/** When the next timed ban of the record ends after `nowMs` (the banned
+ * set changes then), or null. */
+export function nextExpiry(records: ModRecord[], nowMs: number): number | null {
+  let next: number | null = null;
+  for (const r of records) {
+    if (r.error || r.action.kind !== "timedBan") continue;
+    const end = r.atMs + r.action.seconds * 1000;
+    if (end > nowMs && (next === null || end < next)) next = end;
+  }
+  return next;
+}
+
+/** The action that takes this one back, for Undo (none for a deletion). */
+export function undoOf(a: ModAction): ModAction | null {
+  switch (a.kind) {
+    case "ban":
+    case "timedBan":
+      return { kind: "unban" };
+    case "mod":
+      return { kind: "unmod" };
+    default:
+      return null;
+  }
+}
+
 /** The timed-ban presets offered by default, in seconds. */
 export const DEFAULT_PRESETS = [10, 60, 600, 3600, 86_400];
 
 /** A duration for a preset's label: 10 s, 1 min, 1 h, 24 h. */
-export function presetLabel(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
-  if (seconds % 60 === 0) return `${seconds / 60} min`;
-  return `${seconds} s`;
+export function presetLabel(seconds: number, l?: Lang): string {
+  if (seconds % 3600 === 0) return t("duration.h", { n: seconds / 3600 }, l);
+  if (seconds % 60 === 0) return t("duration.min", { n: seconds / 60 }, l);
+  return t("duration.s", { n: seconds }, l);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, count, elapsed, localInputToRfc3339, when } from "./format";
+import { clock, count, elapsed, localInputToRfc3339, timeOfDay, when } from "./format";
 
 describe("elapsed", () => {
   it("formats minutes and hours", () => {
@@ -42,5 +42,12 @@ describe("localInputToRfc3339", () => {
     expect(out).toMatch(/^2026-11-21T17:30:00[+-]\d\d:\d\d$/);
     expect(new Date(out!).getTime()).toBe(new Date("2026-11-21T17:30").getTime());
     expect(localInputToRfc3339("")).toBeNull();
+  });
+});
+
+describe("timeOfDay", () => {
+  it("shows a message's time with seconds, or nothing for a bad date", () => {
+    expect(timeOfDay("2026-11-21T10:00:05Z", "en")).toMatch(/:05/);
+    expect(timeOfDay("yesterday", "en")).toBe("");
   });
 });

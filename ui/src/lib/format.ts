@@ -20,18 +20,49 @@ export function clock(ms: number, seconds: boolean, l?: Lang): string {
   return h === 0 ? t("clock.m", { m }, l) : t("clock.hm", { h, m: String(m).padStart(2, "0") }, l);
 }
 
+// Intl formatters are costly to make and free to reuse: one per use and
+// locale (the chat formats a time per message).
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: () => F): F {
+  let f = formatters.get(key) as F | undefined;
+  if (!f) {
+    f = make();
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** A count with thousands separators in the UI's language. */
 export function count(n: number | null | undefined, locale = "en"): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "–";
-  return new Intl.NumberFormat(locale).format(n);
+  return formatter(`count ${locale}`, () => new Intl.NumberFormat(locale)).format(n);
 }
 
 /** A date and time in the UI's language, or "–" for what does not parse. */
 export function when(iso: string | null | undefined, locale = "en"): string {
-  if (!iso) return "–";
+  const d = date(iso);
+  if (!d) return "–";
+  return formatter(
+    `when ${locale}`,
+    () => new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }),
+  ).format(d);
+}
+
+/** The time of day with seconds (a chat message's), or "" for what does
+ * not parse. */
+export function timeOfDay(iso: string, locale = "en"): string {
+  const d = date(iso);
+  if (!d) return "";
+  return formatter(
+    `time ${locale}`,
+    () => new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+  ).format(d);
+}
+
+function date(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
   const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "–";
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(d);
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 /** A datetime-local input's value as RFC 3339 with the local offset. */

@@ -2,7 +2,6 @@
 // TypeScript: a Korean text missing for an English key is a type error.
 
 const en = {
-  "app.title": "onair",
   "start.heading": "Choose a service",
   "start.demo": "Built-in demo service",
   "start.demoHint": "A reference service inside onair, with demo data and a simulated audience.",
@@ -44,6 +43,9 @@ const en = {
   "mod.mod": "Make chat admin",
   "mod.unmod": "Remove chat admin",
   "mod.undo": "Undo",
+  "duration.s": "{n} s",
+  "duration.min": "{n} min",
+  "duration.h": "{n} h",
   "clock.m": "{m} min",
   "clock.hm": "{h} h {m} min",
   "dash.elapsed": "On air for",
@@ -111,7 +113,6 @@ const en = {
   "sessions.heading": "Sessions",
   "sessions.none": "Not on air yet.",
   "sessions.live": "on air",
-  "sessions.duration": "{d}",
   "sessions.show": "Show the timeline of the session started {at}",
   "error.transport": "The service cannot be reached.",
   "error.login_denied": "The login was denied on the service's page.",
@@ -126,7 +127,6 @@ const en = {
 export type Key = keyof typeof en;
 
 const ko: Record<Key, string> = {
-  "app.title": "onair",
   "start.heading": "서비스 선택",
   "start.demo": "내장 데모 서비스",
   "start.demoHint": "데모 데이터와 가상 시청자가 있는 onair 내장 참조 서비스입니다.",
@@ -168,6 +168,9 @@ const ko: Record<Key, string> = {
   "mod.mod": "채팅 관리자 지정",
   "mod.unmod": "채팅 관리자 해제",
   "mod.undo": "되돌리기",
+  "duration.s": "{n}초",
+  "duration.min": "{n}분",
+  "duration.h": "{n}시간",
   "clock.m": "{m}분",
   "clock.hm": "{h}시간 {m}분",
   "dash.elapsed": "방송 시간",
@@ -235,7 +238,6 @@ const ko: Record<Key, string> = {
   "sessions.heading": "세션",
   "sessions.none": "아직 방송하지 않았습니다.",
   "sessions.live": "방송 중",
-  "sessions.duration": "{d}",
   "sessions.show": "{at}에 시작한 세션의 타임라인 보기",
   "error.transport": "서비스에 연결할 수 없습니다.",
   "error.login_denied": "서비스 페이지에서 로그인이 거부되었습니다.",
@@ -254,7 +256,9 @@ export const lang: Lang = (globalThis.navigator?.language ?? "en").toLowerCase()
 
 /** The message for `key`, with `{name}` placeholders filled in. */
 export function t(key: Key, params: Record<string, string | number> = {}, l: Lang = lang): string {
-  const text: string = catalogues[l][key] ?? en[key];
+  // A key missing from the catalogue (e.g. a reason code the service
+  // added) shows as itself rather than breaking the screen.
+  const text: string = catalogues[l][key] ?? en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 

@@ -69,7 +69,7 @@ scope: string,
  */
 reservedAt: string | null, };
 
-export type LiveEventView = { "kind": "snapshot", live: LiveView, } | { "kind": "updated", live: LiveView, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
+export type LiveEventView = { "kind": "snapshot", live: LiveView, sample: SampleView | null, } | { "kind": "updated", live: LiveView, sample: SampleView | null, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
 
 export type ProfileInput = { name: string, apiDomain: string, clientId: string, 
 /**
@@ -136,7 +136,11 @@ export type ChatEventView = { "kind": "messages", liveId: string, messages: Arra
 
 export type ModAction = { "kind": "delete", messageId: string, } | { "kind": "ban" } | { "kind": "timedBan", seconds: number, } | { "kind": "unban" } | { "kind": "mod" } | { "kind": "unmod" };
 
-export type ModRecord = { liveId: string, 
+export type ModRecord = { 
+/**
+ * Unique in this run (the UI merges the log and the events by it).
+ */
+id: number, liveId: string, 
 /**
  * Milliseconds since the Unix epoch.
  */

@@ -74,9 +74,7 @@ pub async fn outage(
     if q.seconds > 600 {
         return empty(Err(ApiError::invalid("seconds: at most 600")));
     }
-    let until = s.now() + i64::from(q.seconds) * 1000;
-    s.outage_until
-        .store(until, std::sync::atomic::Ordering::Release);
+    s.start_outage(q.seconds);
     tracing::warn!(seconds = q.seconds, "operator outage");
     empty(Ok(()))
 }
@@ -95,9 +93,8 @@ pub async fn during_outage(State(state): State<AppState>, req: Request, next: Ne
     .into_response();
     *r.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
     let secs = (left + 999) / 1000;
-    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
     r
 }
 
