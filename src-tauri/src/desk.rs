@@ -101,6 +101,13 @@ impl State {
         self.watch = None;
         self.chat = None;
     }
+
+    /// Another service (or none): its login, if one was waiting, is
+    /// cancelled and its outcome ignored, so nothing is pending.
+    fn set_connector(&mut self, connector: Option<Connector>) {
+        self.connector = connector;
+        self.login_pending = false;
+    }
 }
 
 /// Counters of the lives watched in this run, for the chart: one sample a
@@ -330,7 +337,7 @@ impl Desk {
             st.stop_watching();
             st.client = None;
             st.user = None;
-            st.connector = None;
+            st.set_connector(None);
         }
         self.slot.cancel();
         (self.emit)(DeskEvent::OnAir(false));
@@ -362,7 +369,7 @@ impl Desk {
         {
             let mut st = self.state.lock().await;
             st.stop_watching();
-            st.connector = Some(connector);
+            st.set_connector(Some(connector));
             match restored {
                 Some((client, user)) => {
                     st.client = Some(client);

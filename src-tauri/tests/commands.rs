@@ -132,6 +132,10 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         true
     );
     invoke(&webview, "cancel_login", json!({})).unwrap();
+    // Leaving the service while its login waits: nothing is pending then.
+    invoke(&webview, "login", json!({})).unwrap();
+    let view = invoke(&webview, "leave_profile", json!({})).unwrap();
+    assert_eq!(view["loginPending"], false);
 
     // Add a service: a wrong field is named, so the form shows it there.
     let form = |domain: &str| {
