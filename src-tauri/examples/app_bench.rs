@@ -16,6 +16,9 @@
 //! service's data dir, logins are made through its login page, and their
 //! refresh tokens are put in the OS keyring where the app looks for them.
 //!
+//! `ONAIR_BENCH_KEEP=1` keeps its home (the app's data, config and log)
+//! under the temp dir.
+//!
 //! Run: `cargo run --release -p onair --features custom-protocol --example app_bench -- target/release/onair [--quick]`.
 
 use std::collections::HashMap;
@@ -336,5 +339,7 @@ async fn main() {
         window.as_secs(),
     );
     println!("| demo mode: CPU per process | {per_process_demo} |");
-    let _ = std::fs::remove_dir_all(&home);
+    if std::env::var_os("ONAIR_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&home);
+    }
 }
