@@ -243,6 +243,150 @@ async fn operator(home: &Path, path: &str) -> u16 {
         .as_u16()
 }
 
+async fn operator_post(home: &Path, path: &str, body: serde_json::Value) -> u16 {
+    let pem =
+        std::fs::read_to_string(home.join("data/dev.onair.desktop/demo-service/cert.pem")).unwrap();
+    onair_service::testing::client_for(&pem)
+        .post(format!("{}{path}", demo_base(home)))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A login of `user` on the demo service, made apart from the app (its
+/// tokens in memory), through the service's login page.
+async fn login_as(home: &Path, user: &str, password: &str) -> onair_client::Client {
+    use onair_client::{Connector, LoginSlot, MemoryStore, Profiles, TokenStore};
+    use onair_service::testing::{client_for, submit_login, Submitted};
+    let all = Profiles::load(&home.join("config/dev.onair.desktop/profiles.json")).unwrap();
+    let profile = all.get("demo").unwrap().clone();
+    let store: std::sync::Arc<dyn TokenStore> = std::sync::Arc::new(MemoryStore::default());
+    let connector = Connector::new(profile, store).await.unwrap();
+    let pending = connector.start_login(&LoginSlot::default()).await.unwrap();
+    let pem =
+        std::fs::read_to_string(home.join("data/dev.onair.desktop/demo-service/cert.pem")).unwrap();
+    let http = client_for(&pem);
+    let Submitted::Redirect(back) =
+        submit_login(&http, pending.url().as_str(), user, password, "login")
+            .await
+            .unwrap()
+    else {
+        panic!("the login page did not take {user}")
+    };
+    http.get(back).send().await.unwrap();
+    connector.complete_login(pending).await.unwrap().client
+}
+
+/// What the chat list holds now: whether a payload ran, elements other
+/// than the rows' own, names with invisible characters, overflow, and the
+/// texts of the rows on screen.
+const INSPECT: &str = r#"
+const list = document.querySelector('[data-testid=chat-list]');
+const allowed = new Set(['DIV', 'SPAN', 'BDI', 'MARK']);
+const foreign = [...list.querySelectorAll('*')].filter((e) => !allowed.has(e.tagName)).map((e) => e.tagName);
+const nested = list.querySelectorAll('.msg div').length;
+const hidden = [...list.querySelectorAll('.author')].filter((a) => /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/.test(a.textContent)).length;
+const box = list.getBoundingClientRect();
+const wide = [...list.querySelectorAll('.msg')].filter((m) => m.getBoundingClientRect().right > box.right + 1).length;
+return {
+  pwned: typeof window.__pwned !== 'undefined',
+  foreign, nested, hidden, wide,
+  listOverflow: list.scrollWidth > list.clientWidth + 1,
+  pageOverflow: document.documentElement.scrollWidth > window.innerWidth + 1,
+  styles: document.querySelectorAll('style').length,
+  texts: [...list.querySelectorAll('.msg .text')].map((t) => t.textContent),
+  height: list.scrollHeight,
+};
+"#;
+
+async fn hostile_chat(c: &Client, home: &Path) {
+    let corpus: serde_json::Value =
+        serde_json::from_str(include_str!("../../ui/src/lib/hostile.json")).unwrap();
+    let messages: Vec<String> = corpus["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_owned())
+        .collect();
+    let names: Vec<&str> = corpus["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let styles_before = c.execute(INSPECT, vec![]).await.unwrap()["styles"].clone();
+
+    let streamer = login_as(home, "streamer", "streamer").await;
+    let live = streamer
+        .lives("streamer-main", onair_api::StatusFilter::OnAir)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.title == "e2e live")
+        .expect("the e2e live on air");
+    let mut senders = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let id = format!("hostile-{i}");
+        let body = json!({"userId": id, "userName": name, "password": "hostile-pw"});
+        assert_eq!(operator_post(home, "/admin/user", body).await, 200);
+        senders.push(login_as(home, &id, "hostile-pw").await);
+    }
+    for (i, text) in messages.iter().enumerate() {
+        senders[i % senders.len()]
+            .chat_send(live.live_id.as_str(), text)
+            .await
+            .unwrap_or_else(|e| panic!("payload {i} refused: {e}"));
+    }
+    let last = messages.last().unwrap().clone();
+    text_until(c, "chat-list", |t| t.contains(&last)).await;
+    screenshot(c, "4-hostile-chat").await;
+
+    // Through the whole list, a screenful at a time.
+    let mut seen = std::collections::HashSet::new();
+    let mut top = 0;
+    loop {
+        c.execute(
+            "document.querySelector('[data-testid=chat-list]').scrollTop = arguments[0];",
+            vec![json!(top)],
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let v = c.execute(INSPECT, vec![]).await.unwrap();
+        assert_eq!(v["pwned"], json!(false), "a payload ran");
+        assert_eq!(v["foreign"], json!([]), "markup from a payload rendered");
+        assert_eq!(v["nested"], json!(0));
+        assert_eq!(v["hidden"], json!(0), "a name kept invisible characters");
+        assert_eq!(v["wide"], json!(0), "a row is wider than the list");
+        assert_eq!(v["listOverflow"], json!(false));
+        assert_eq!(v["pageOverflow"], json!(false));
+        assert_eq!(v["styles"], styles_before, "a style element was added");
+        for t in v["texts"].as_array().unwrap() {
+            seen.insert(t.as_str().unwrap().to_owned());
+        }
+        top += 250;
+        if top > v["height"].as_i64().unwrap() {
+            break;
+        }
+    }
+    for m in &messages {
+        assert!(seen.contains(m.trim()), "never shown as text: {m:?}");
+    }
+    // Nothing called an IPC command: still logged in.
+    assert_eq!(find(c, "user").await.text().await.unwrap(), "Streamer Kim");
+    // Back to following the newest.
+    c.execute(
+        "const l = document.querySelector('[data-testid=chat-list]'); l.scrollTop = l.scrollHeight;",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 #[ignore = "end to end: needs Xvfb, a keyring session and tauri-driver (make test runs it)"]
 async fn streamer_goes_live_and_the_service_ends_it() {
@@ -317,6 +461,10 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     screenshot(&c, "3-chat").await;
+
+    // Strangers' payloads through the real service: nothing runs, nothing
+    // renders as markup, names cannot hide, the layout holds.
+    hostile_chat(&c, &home).await;
 
     // Copy server and key, from Rust: the key is on the clipboard and
     // nowhere in the page.

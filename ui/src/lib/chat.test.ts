@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import hostile from "./hostile.json";
 import {
   ChatBuffer,
   authorColour,
@@ -154,5 +155,55 @@ describe("bans", () => {
 
   it("label presets", () => {
     expect([10, 60, 600, 3600, 86_400].map((s) => presetLabel(s, "en"))).toEqual(["10 s", "1 min", "10 min", "1 h", "24 h"]);
+  });
+});
+
+describe("the hostile corpus (also sent through the service by the e2e test)", () => {
+  const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/u;
+
+  it("is at least 50 payloads", () => {
+    expect(hostile.messages.length).toBeGreaterThanOrEqual(50);
+  });
+
+  it("keeps every text as it came, in text parts only, whatever is searched", () => {
+    for (const text of hostile.messages) {
+      for (const words of [[], ["script"], ["<"], ["("], [text.slice(0, 3).toLowerCase()]]) {
+        const parts = highlight(text, words);
+        expect(parts.map((p) => p.text).join("")).toBe(text);
+        for (const p of parts) expect(Object.keys(p).sort()).toEqual(["hit", "text"]);
+      }
+    }
+  });
+
+  it("strips what could disguise a name, and never leaves it empty", () => {
+    for (const name of hostile.names.concat(hostile.messages)) {
+      const shown = displayName(name);
+      expect(shown).not.toMatch(INVISIBLE);
+      expect(shown.length).toBeGreaterThan(0);
+    }
+    expect(displayName("Streamer\u200B Kim")).toBe("Streamer Kim");
+    expect(displayName("\u202Emik remaertS")).toBe("mik remaertS");
+    expect(displayName("N".repeat(10000))).toBe(`${"N".repeat(40)}…`);
+    expect(Array.from(displayName("😀".repeat(50))).length).toBe(41);
+  });
+
+  it("filters on it without throwing (no pattern language)", () => {
+    const buf = new ChatBuffer(100);
+    buf.push(
+      hostile.messages.map((text, i) => ({
+        id: String(i),
+        at: "2026-01-01T00:00:00Z",
+        authorId: `u${i % 3}`,
+        authorName: hostile.names[i % hostile.names.length]!,
+        thumbnail: null,
+        text,
+        owner: false,
+        manager: false,
+      })),
+    );
+    for (const q of ["(", "[", "*", "from:<img", "from:", "\\", "${7*7}"]) {
+      const f = parseFilter(q, false, false, false);
+      expect(() => buf.lines.filter((l) => matches(l, f, new Set()))).not.toThrow();
+    }
   });
 });

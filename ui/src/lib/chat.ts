@@ -66,11 +66,17 @@ export class ChatBuffer {
  * characters: they can make a name read as another. */
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]/gu;
 
+/** Longest name shown in a chat line, in characters. */
+export const NAME_MAX = 40;
+
 /** A name as shown: invisible and direction-changing characters removed,
- * whitespace collapsed, never empty. */
+ * whitespace collapsed, at most NAME_MAX characters (then "…"), never
+ * empty. */
 export function displayName(name: string): string {
   const clean = name.replace(INVISIBLE, "").replace(/\s+/gu, " ").trim();
-  return clean === "" ? "?" : clean;
+  if (clean === "") return "?";
+  const chars = Array.from(clean);
+  return chars.length > NAME_MAX ? `${chars.slice(0, NAME_MAX).join("")}…` : clean;
 }
 
 /** A stable colour per author (the same id, the same hue), readable on the
