@@ -460,6 +460,15 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The chart marks it.
+    text_until(&c, "chart-marks", |t| t.contains("(1)")).await;
+    c.execute(
+        "document.querySelector('[data-testid=chart-marks]').scrollIntoView({block: 'end'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "3-chart-marks").await;
     screenshot(&c, "3-chat").await;
 
     // Strangers' payloads through the real service: nothing runs, nothing

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { append, columns } from "./series";
+import type { IpcError, ModAction, ModRecord } from "./ipc-types";
+import { append, columns, markers } from "./series";
 
 const s = (atMs: number, viewers: number, likes: number, chats: number) => ({ atMs, viewers, likes, chats });
 
@@ -25,5 +26,29 @@ describe("append", () => {
     all = append(all, s(3, 0, 0, 0), 2);
     all = append(all, s(3, 0, 0, 0), 2);
     expect(all.map((a) => a.atMs)).toEqual([2, 3]);
+  });
+});
+
+describe("markers", () => {
+  it("marks what the service did, oldest first, refusals left out", () => {
+    const rec = (atMs: number, action: ModAction, error: IpcError | null = null): ModRecord => ({
+      id: atMs,
+      liveId: "l",
+      atMs,
+      by: "streamer",
+      userId: "u",
+      action,
+      error,
+    });
+    const m = markers([
+      rec(3000, { kind: "ban" }),
+      rec(1000, { kind: "delete", messageId: "m" }),
+      rec(2000, { kind: "ban" }, { code: "forbidden", message: "not allowed" }),
+    ]);
+    expect(m.map((x) => [x.x, x.kind])).toEqual([
+      [1, "delete"],
+      [3, "ban"],
+    ]);
+    expect(m[1]!.colour).toBe("#e62837");
   });
 });

@@ -1,6 +1,6 @@
 // The dashboard chart's data: counters per poll into uPlot's columns, the
 // chat count turned into a rate (messages per minute between polls).
-import type { SampleView } from "./ipc-types";
+import type { ModAction, ModRecord, SampleView } from "./ipc-types";
 
 export type Columns = [number[], number[], number[], number[]];
 
@@ -34,4 +34,28 @@ export function append(samples: SampleView[], s: SampleView, max = 10_000): Samp
   const next = samples.length >= max ? samples.slice(samples.length - max + 1) : samples.slice();
   next.push(s);
   return next;
+}
+
+/** A moderation action on the chart: a dashed line at `x` (seconds). */
+export interface Marker {
+  x: number;
+  kind: ModAction["kind"];
+  colour: string;
+}
+
+const MARK_COLOUR: Record<ModAction["kind"], string> = {
+  delete: "#9a9fab",
+  timedBan: "#d9a441",
+  ban: "#e62837",
+  unban: "#3fb37f",
+  mod: "#7aa2ff",
+  unmod: "#7aa2ff",
+};
+
+/** What the service did (refused calls are not marked), oldest first. */
+export function markers(records: ModRecord[]): Marker[] {
+  return records
+    .filter((r) => r.error === null)
+    .map((r) => ({ x: r.atMs / 1000, kind: r.action.kind, colour: MARK_COLOUR[r.action.kind] }))
+    .sort((a, b) => a.x - b.x);
 }
