@@ -287,7 +287,8 @@ async fn login_as(home: &Path, user: &str, password: &str) -> onair_client::Clie
 const INSPECT: &str = r#"
 const list = document.querySelector('[data-testid=chat-list]');
 const allowed = new Set(['DIV', 'SPAN', 'BDI', 'MARK']);
-const foreign = [...list.querySelectorAll('*')].filter((e) => !allowed.has(e.tagName)).map((e) => e.tagName);
+const ours = (e) => allowed.has(e.tagName) || (e.tagName === 'BUTTON' && e.dataset.testid === 'author');
+const foreign = [...list.querySelectorAll('*')].filter((e) => !ours(e)).map((e) => e.tagName);
 const nested = list.querySelectorAll('.msg div').length;
 const hidden = [...list.querySelectorAll('.author')].filter((a) => /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/.test(a.textContent)).length;
 const box = list.getBoundingClientRect();
@@ -469,6 +470,24 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     .await
     .unwrap();
     screenshot(&c, "3-chart-marks").await;
+    // The author's card: what was done to them, by whom; their messages.
+    fan.find(Locator::Css("[data-testid=author]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = text_until(&c, "user-card-done", |t| t.contains("Delete message")).await;
+    assert!(done.contains("by Streamer Kim"), "{done}");
+    assert!(!find(&c, "user-card-messages")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .is_empty());
+    screenshot(&c, "3-user-card").await;
+    find(&c, "user-card-close").await.click().await.unwrap();
+    gone(&c, "user-card", Duration::from_secs(5)).await;
     screenshot(&c, "3-chat").await;
 
     // Strangers' payloads through the real service: nothing runs, nothing

@@ -4,6 +4,7 @@ import {
   ChatBuffer,
   authorColour,
   bannedNow,
+  cardOf,
   displayName,
   highlight,
   isModerated,
@@ -205,5 +206,37 @@ describe("the hostile corpus (also sent through the service by the e2e test)", (
       const f = parseFilter(q, false, false, false);
       expect(() => buf.lines.filter((l) => matches(l, f, new Set()))).not.toThrow();
     }
+  });
+});
+
+describe("user card", () => {
+  it("gathers one author's messages, what was done to them, and their badges", () => {
+    const buf = new ChatBuffer(10);
+    const m = (id: string, authorId: string, manager = false) => ({
+      id,
+      at: "2026-01-01T00:00:00Z",
+      authorId,
+      authorName: authorId === "u1" ? "Mina\u200B #1" : "Other",
+      thumbnail: null,
+      text: `text ${id}`,
+      owner: false,
+      manager,
+    });
+    buf.push([m("1", "u1"), m("2", "u2"), m("3", "u1", true)]);
+    const r = (id: number, atMs: number, userId: string) => ({
+      id,
+      liveId: "l",
+      atMs,
+      by: "Streamer Kim",
+      userId,
+      action: { kind: "ban" as const },
+      error: null,
+    });
+    const card = cardOf("u1", buf.lines, [r(2, 200, "u1"), r(1, 100, "u2"), r(3, 50, "u1")])!;
+    expect(card.name).toBe("Mina #1");
+    expect(card.messages.map((l) => l.id)).toEqual(["1", "3"]);
+    expect(card.done.map((d) => d.id)).toEqual([3, 2]);
+    expect(card.manager).toBe(true);
+    expect(cardOf("nobody", buf.lines, [])).toBeNull();
   });
 });

@@ -72,11 +72,38 @@ export const NAME_MAX = 40;
 /** A name as shown: invisible and direction-changing characters removed,
  * whitespace collapsed, at most NAME_MAX characters (then "…"), never
  * empty. */
-export function displayName(name: string): string {
+export function displayName(name: string, max = NAME_MAX): string {
   const clean = name.replace(INVISIBLE, "").replace(/\s+/gu, " ").trim();
   if (clean === "") return "?";
   const chars = Array.from(clean);
-  return chars.length > NAME_MAX ? `${chars.slice(0, NAME_MAX).join("")}…` : clean;
+  return chars.length > max ? `${chars.slice(0, max).join("")}…` : clean;
+}
+
+/** What a user card shows of one author: their messages in this live
+ * (as far as the buffer goes), what was done to them and by whom, oldest
+ * first, and their badges as their newest message says. */
+export interface Card {
+  userId: string;
+  /** The whole name (cleaned, not cut). */
+  name: string;
+  messages: Line[];
+  done: ModRecord[];
+  owner: boolean;
+  manager: boolean;
+}
+
+export function cardOf(userId: string, lines: Line[], records: ModRecord[]): Card | null {
+  const messages = lines.filter((l) => l.authorId === userId);
+  const last = messages[messages.length - 1];
+  if (!last) return null;
+  return {
+    userId,
+    name: displayName(last.authorName, Infinity),
+    messages,
+    done: records.filter((r) => r.userId === userId).sort((a, b) => a.atMs - b.atMs),
+    owner: last.owner,
+    manager: last.manager,
+  };
 }
 
 /** A stable colour per author (the same id, the same hue), readable on the
