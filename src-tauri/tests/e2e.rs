@@ -463,13 +463,6 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     }
     // The chart marks it.
     text_until(&c, "chart-marks", |t| t.contains("(1)")).await;
-    c.execute(
-        "document.querySelector('[data-testid=chart-marks]').scrollIntoView({block: 'end'});",
-        vec![],
-    )
-    .await
-    .unwrap();
-    screenshot(&c, "3-chart-marks").await;
     // The author's card: what was done to them, by whom; their messages.
     fan.find(Locator::Css("[data-testid=author]"))
         .await
