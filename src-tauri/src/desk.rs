@@ -669,7 +669,12 @@ impl Desk {
     }
 
     /// Saves the settings (atomically, next to the profiles file).
-    pub fn set_settings(&self, settings: Settings) -> Result<Settings> {
+    pub fn set_settings(&self, mut settings: Settings) -> Result<Settings> {
+        settings.check()?;
+        for list in settings.ban_presets.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
         let path = settings_path(&self.profiles_path);
         let text = serde_json::to_string_pretty(&settings).expect("settings serialise");
         let tmp = path.with_extension("json.tmp");

@@ -407,6 +407,11 @@ pub struct Settings {
     /// The live clock shows seconds (a repaint a second: about 0.7 % of a
     /// core here, `make bench`); off, it moves once a minute.
     pub clock_seconds: bool,
+    /// Timed-ban presets in seconds, per channel (`"{profile}/{channel}"`);
+    /// a channel without its own list uses the default one (10 s, 1 min,
+    /// 10 min, 1 h, 24 h).
+    #[ts(type = "Record<string, number[]>")]
+    pub ban_presets: std::collections::BTreeMap<String, Vec<u32>>,
 }
 
 impl Default for Settings {
@@ -414,7 +419,35 @@ impl Default for Settings {
         Self {
             hide_on_close: true,
             clock_seconds: false,
+            ban_presets: std::collections::BTreeMap::new(),
         }
+    }
+}
+
+/// Presets per channel: at most this many.
+pub const MAX_PRESETS: usize = 10;
+/// The longest timed ban a preset may hold (30 days, in seconds).
+pub const MAX_PRESET_SECONDS: u32 = 30 * 24 * 3600;
+
+impl Settings {
+    /// Checks what a user may have typed: each channel's presets are 1 to
+    /// MAX_PRESETS durations of 1 s to 30 days (spec §4: `banTime` > 0).
+    pub fn check(&self) -> Result<(), IpcError> {
+        for (key, list) in &self.ban_presets {
+            let ok = !list.is_empty()
+                && list.len() <= MAX_PRESETS
+                && list.iter().all(|s| (1..=MAX_PRESET_SECONDS).contains(s));
+            if !ok {
+                return Err(IpcError {
+                    code: "invalid".into(),
+                    message: format!(
+                        "timed-ban presets of {key}: 1 to {MAX_PRESETS} durations of 1 s to 30 days"
+                    ),
+                    field: Some("banPresets".into()),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

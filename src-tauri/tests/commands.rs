@@ -166,7 +166,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     // Settings: hide to the tray by default; a change is saved.
     assert_eq!(
         invoke(&webview, "settings", json!({})).unwrap(),
-        json!({"hideOnClose": true, "clockSeconds": false})
+        json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {}})
     );
     let saved = invoke(
         &webview,
@@ -175,9 +175,37 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     )
     .unwrap();
     // A field left out keeps its default (older UIs, hand-edited files).
-    assert_eq!(saved, json!({"hideOnClose": false, "clockSeconds": false}));
+    assert_eq!(
+        saved,
+        json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {}})
+    );
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");
+    // Timed-ban presets per channel: kept sorted, once each; nonsense is
+    // refused at the field and nothing is saved.
+    let saved = invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"banPresets": {"demo/streamer-main": [600, 5, 600]}}}),
+    )
+    .unwrap();
+    assert_eq!(saved["banPresets"]["demo/streamer-main"], json!([5, 600]));
+    for bad in [
+        json!([]),
+        json!([0]),
+        json!([2_592_001]),
+        json!(vec![1; 11]),
+    ] {
+        let err = invoke(
+            &webview,
+            "set_settings",
+            json!({"settings": {"banPresets": {"demo/streamer-main": bad}}}),
+        )
+        .unwrap_err();
+        assert_eq!(err["field"], "banPresets", "{err}");
+    }
+    let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
+    assert!(file.contains("600"), "{file}");
 
     let view = invoke(&webview, "leave_profile", json!({})).unwrap();
     assert_eq!(view["active"], Value::Null);

@@ -463,7 +463,24 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     }
     // The chart marks it.
     text_until(&c, "chart-marks", |t| t.contains("(1)")).await;
-    // The author's card: what was done to them, by whom; their messages.
+    // This channel's timed-ban presets: nonsense is refused in words; a
+    // list saved is offered from then on (and kept in settings.json).
+    find(&c, "presets-edit").await.click().await.unwrap();
+    let presets = find(&c, "presets-input").await;
+    presets.clear().await.unwrap();
+    presets.send_keys("5s soon").await.unwrap();
+    find(&c, "presets-save").await.click().await.unwrap();
+    let why = find(&c, "presets-error").await.text().await.unwrap();
+    assert!(why.contains("soon"), "{why}");
+    presets.clear().await.unwrap();
+    presets.send_keys("2m 5s\u{E007}").await.unwrap(); // Enter
+    gone(&c, "presets-input", Duration::from_secs(5)).await;
+    let settings =
+        std::fs::read_to_string(home.join("config/dev.onair.desktop/settings.json")).unwrap();
+    assert!(settings.contains("\"demo/streamer-main\""), "{settings}");
+
+    // The author's card: what was done to them, by whom; their messages;
+    // the channel's presets.
     fan.find(Locator::Css("[data-testid=author]"))
         .await
         .unwrap()
@@ -472,6 +489,13 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         .unwrap();
     let done = text_until(&c, "user-card-done", |t| t.contains("Delete message")).await;
     assert!(done.contains("by Streamer Kim"), "{done}");
+    let card = find(&c, "user-card").await.text().await.unwrap();
+    assert!(
+        card.contains("Ban for 5 s")
+            && card.contains("Ban for 2 min")
+            && !card.contains("Ban for 24 h"),
+        "{card}"
+    );
     assert!(!find(&c, "user-card-messages")
         .await
         .text()

@@ -12,6 +12,8 @@ import {
   nextExpiry,
   parseFilter,
   presetLabel,
+  parsePresets,
+  presetText,
   undoOf,
 } from "./chat";
 import type { ChatMessageView, ModRecord } from "./ipc-types";
@@ -238,5 +240,20 @@ describe("user card", () => {
     expect(card.done.map((d) => d.id)).toEqual([3, 2]);
     expect(card.manager).toBe(true);
     expect(cardOf("nobody", buf.lines, [])).toBeNull();
+  });
+});
+
+describe("timed-ban presets", () => {
+  it("reads what a moderator types, sorted and once each", () => {
+    expect(parsePresets("10s, 1m 10m 1h 24h 1m")).toEqual({ ok: [10, 60, 600, 3600, 86_400] });
+    expect(parsePresets("30 2d")).toEqual({ ok: [30, 172_800] });
+    expect(presetText([10, 60, 600, 3600, 86_400])).toBe("10s 1m 10m 1h 24h");
+    expect(parsePresets(presetText([5, 90, 7200]))).toEqual({ ok: [5, 90, 7200] });
+  });
+
+  it("says what is wrong", () => {
+    for (const bad of ["0", "31d", "ten", "-5", "5x", "1e3"]) expect(parsePresets(bad, "en")).toHaveProperty("error");
+    expect(parsePresets("", "en")).toEqual({ error: "Give 1 to 10 durations" });
+    expect(parsePresets("1 2 3 4 5 6 7 8 9 10 11", "en")).toHaveProperty("error");
   });
 });

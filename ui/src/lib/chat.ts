@@ -246,3 +246,31 @@ export function presetLabel(seconds: number, l?: Lang): string {
   if (seconds % 60 === 0) return t("duration.min", { n: seconds / 60 }, l);
   return t("duration.s", { n: seconds }, l);
 }
+
+/** Presets per channel at most, and the longest (as the app checks). */
+export const MAX_PRESETS = 10;
+export const MAX_PRESET_SECONDS = 30 * 24 * 3600;
+
+const UNIT: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86_400 };
+
+/** Presets as typed ("10s, 1m 10m 1h 24h"; a bare number is seconds):
+ * sorted seconds, each once; or what is wrong, in words. */
+export function parsePresets(text: string, l?: Lang): { ok: number[] } | { error: string } {
+  const words = text.split(/[\s,]+/u).filter((w) => w !== "");
+  const out = new Set<number>();
+  for (const w of words) {
+    const m = /^(\d{1,7})(s|m|min|h|d)?$/iu.exec(w);
+    const seconds = m ? Number(m[1]) * UNIT[(m[2] ?? "s").toLowerCase()]! : NaN;
+    if (!(seconds >= 1 && seconds <= MAX_PRESET_SECONDS)) return { error: t("presets.bad", { w }, l) };
+    out.add(seconds);
+  }
+  if (out.size === 0 || out.size > MAX_PRESETS) return { error: t("presets.count", { max: MAX_PRESETS }, l) };
+  return { ok: [...out].sort((a, b) => a - b) };
+}
+
+/** Presets as the editor shows them ("10s 1m 1h"). */
+export function presetText(presets: number[]): string {
+  return presets
+    .map((s) => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`))
+    .join(" ");
+}

@@ -100,7 +100,13 @@ hideOnClose: boolean,
  * The live clock shows seconds (a repaint a second: about 0.7 % of a
  * core here, `make bench`); off, it moves once a minute.
  */
-clockSeconds: boolean, };
+clockSeconds: boolean, 
+/**
+ * Timed-ban presets in seconds, per channel (`"{profile}/{channel}"`);
+ * a channel without its own list uses the default one (10 s, 1 min,
+ * 10 min, 1 h, 24 h).
+ */
+banPresets: Record<string, number[]>, };
 
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**
