@@ -670,11 +670,8 @@ impl Desk {
 
     /// Saves the settings (atomically, next to the profiles file).
     pub fn set_settings(&self, mut settings: Settings) -> Result<Settings> {
+        settings.tidy();
         settings.check()?;
-        for list in settings.ban_presets.values_mut() {
-            list.sort_unstable();
-            list.dedup();
-        }
         let path = settings_path(&self.profiles_path);
         let text = serde_json::to_string_pretty(&settings).expect("settings serialise");
         let tmp = path.with_extension("json.tmp");
@@ -752,10 +749,12 @@ fn settings_path(profiles_path: &Path) -> PathBuf {
 /// (a bad file is left for the user, and replaced on the next save).
 fn read_settings(path: &Path) -> Settings {
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, path = %path.display(), "settings not readable; using defaults");
-            Settings::default()
-        }),
+        Ok(text) => serde_json::from_str::<Settings>(&text)
+            .map(Settings::sanitized)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, path = %path.display(), "settings not readable; using defaults");
+                Settings::default()
+            }),
         Err(_) => Settings::default(),
     }
 }

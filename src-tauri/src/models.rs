@@ -430,6 +430,29 @@ pub const MAX_PRESETS: usize = 10;
 pub const MAX_PRESET_SECONDS: u32 = 30 * 24 * 3600;
 
 impl Settings {
+    /// Presets sorted, each once.
+    pub fn tidy(&mut self) {
+        for list in self.ban_presets.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+    }
+
+    /// As read from a file someone may have edited: tidied, and a channel
+    /// whose presets do not pass [`Settings::check`] falls back to the
+    /// defaults (rather than block every later change of the settings).
+    pub fn sanitized(mut self) -> Self {
+        self.tidy();
+        self.ban_presets.retain(|key, list| {
+            let one = Settings {
+                ban_presets: [(key.clone(), list.clone())].into(),
+                ..Settings::default()
+            };
+            one.check().is_ok()
+        });
+        self
+    }
+
     /// Checks what a user may have typed: each channel's presets are 1 to
     /// MAX_PRESETS durations of 1 s to 30 days (spec §4: `banTime` > 0).
     pub fn check(&self) -> Result<(), IpcError> {
@@ -615,5 +638,29 @@ mod tests {
         assert_eq!(view.server.as_deref(), Some("rtmp://ingest.example/live"));
         assert_eq!(view.status, "ON_AIR");
         assert!(!serde_json::to_string(&view).unwrap().contains("sk_SECRET"));
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::Settings;
+
+    #[test]
+    fn a_hand_edited_file_loses_only_its_bad_presets() {
+        let read = Settings {
+            ban_presets: [
+                ("demo/a".to_owned(), vec![600, 5, 600]),
+                ("demo/b".to_owned(), vec![0]),
+                ("demo/c".to_owned(), vec![]),
+            ]
+            .into(),
+            ..Settings::default()
+        }
+        .sanitized();
+        assert_eq!(
+            read.ban_presets,
+            [("demo/a".to_owned(), vec![5, 600])].into()
+        );
+        assert!(read.check().is_ok());
     }
 }

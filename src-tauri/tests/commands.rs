@@ -194,7 +194,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         json!([]),
         json!([0]),
         json!([2_592_001]),
-        json!(vec![1; 11]),
+        json!((1..=11).collect::<Vec<u32>>()),
     ] {
         let err = invoke(
             &webview,

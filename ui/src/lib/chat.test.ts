@@ -187,6 +187,7 @@ describe("the hostile corpus (also sent through the service by the e2e test)", (
     expect(displayName("Streamer\u200B Kim")).toBe("Streamer Kim");
     expect(displayName("\u202Emik remaertS")).toBe("mik remaertS");
     expect(displayName("N".repeat(10000))).toBe(`${"N".repeat(40)}…`);
+    expect(displayName("Mina\u2800\u{E0041}\u{E0100}\uFFF9")).toBe("Mina");
     expect(Array.from(displayName("😀".repeat(50))).length).toBe(41);
   });
 
