@@ -270,7 +270,7 @@ impl LiveEventView {
             },
             LiveEvent::Offline { error, retry_in } => Self::Offline {
                 message: error.to_string(),
-                retry_in_ms: u32::try_from(retry_in.as_millis()).unwrap_or(u32::MAX),
+                retry_in_ms: millis(*retry_in),
             },
             LiveEvent::Online => Self::Online,
             LiveEvent::LoginRequired => Self::LoginRequired,
@@ -337,6 +337,11 @@ pub enum ChatEventView {
     },
 }
 
+/// A watcher's wait as the UI counts it down (milliseconds, saturating).
+fn millis(d: std::time::Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+}
+
 impl ChatEventView {
     pub fn from_event(live_id: &str, e: ChatEvent) -> Self {
         match e {
@@ -346,7 +351,7 @@ impl ChatEventView {
             },
             ChatEvent::Offline { error, retry_in } => Self::Offline {
                 message: error.to_string(),
-                retry_in_ms: u32::try_from(retry_in.as_millis()).unwrap_or(u32::MAX),
+                retry_in_ms: millis(retry_in),
             },
             ChatEvent::Online => Self::Online,
             ChatEvent::LoginRequired => Self::LoginRequired,
