@@ -27,9 +27,10 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(home: &Path) -> Self {
+    /// A driver whose apps log in (through the scripted browser) as `user`.
+    fn start(home: &Path, user: &str) -> Self {
         let port = free_port();
-        let log = std::fs::File::create(home.join("driver.log")).unwrap();
+        let log = std::fs::File::create(home.join(format!("driver-{user}.log"))).unwrap();
         let mut cmd = Command::new(driver_path());
         cmd.args([
             "--port",
@@ -40,6 +41,7 @@ impl Driver {
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("BROWSER", workspace().join("scripts/scripted-browser"))
+        .env("ONAIR_BROWSER_USER", user)
         .env(
             "ONAIR_BROWSER_CACERT",
             home.join("data/dev.onair.desktop/demo-service/cert.pem"),
@@ -394,7 +396,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     let home = std::env::temp_dir().join(format!("onair-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
-    let driver = Driver::start(&home);
+    let driver = Driver::start(&home, "streamer");
 
     // First run: demo service, login through the (scripted) browser.
     let c = open_app(&driver, &["--demo-fresh"]).await;
@@ -591,8 +593,15 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         text_until(&c, "user", |t| !t.is_empty()).await,
         "Streamer Kim"
     );
+
+    // Roles: the streamer moderates from the dashboard; then a chat admin
+    // and a viewer, each in the app, on the same live.
+    let (live_id, live_link) = streamer_moderates(&c, &home).await;
+    screenshot(&c, "8-streamer-moderates").await;
     c.close().await.unwrap();
     drop(driver);
+    moderator_moderates(&home, &live_id).await;
+    viewer_only_chats(&home, &live_id, &live_link).await;
     // The log file has the session, and no stream key.
     let log = std::fs::read_to_string(home.join("data/dev.onair.desktop/logs/onair.log")).unwrap();
     assert!(
@@ -606,4 +615,311 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         );
     }
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Polls `check` until it holds (30 s at most).
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The newest chat row holding `text` (waits for it).
+async fn message(c: &Client, text: &str) -> fantoccini::elements::Element {
+    let xpath = format!("(//*[@data-testid='msg'][contains(., '{text}')])[last()]");
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no chat row with {text:?}: {e}"))
+}
+
+/// Opens the card of the author of the newest row holding `text`.
+async fn open_card(c: &Client, text: &str) {
+    message(c, text)
+        .await
+        .find(Locator::Css("[data-testid=author]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(c, "user-card").await;
+}
+
+/// Presses the open card's button `label`.
+async fn card_act(c: &Client, label: &str) {
+    let xpath = format!("//*[@data-testid='card-actions']/button[normalize-space()='{label}']");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no {label:?} on the card: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Whether the service takes a message from this user now.
+async fn sends(user: &onair_client::Client, live: &str) -> bool {
+    match user.chat_send(live, "may I?").await {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(e.to_string().contains("banned"), "refused for {e}");
+            false
+        }
+    }
+}
+
+/// Whether the service lists a message with this text (the latest 100).
+async fn listed(user: &onair_client::Client, live: &str, text: &str) -> bool {
+    let page = user.chat_list(live, None, 100).await.unwrap();
+    page.messages.iter().any(|m| m.message == text)
+}
+
+/// Whether the service has this user as a chat admin: its flag on a
+/// message they send now.
+async fn is_admin(user: &onair_client::Client, live: &str) -> bool {
+    user.chat_send(live, "am I an admin?")
+        .await
+        .unwrap()
+        .is_live_manager
+}
+
+/// The streamer, on the dashboard of the e2e live (on air again): mod,
+/// unmod and mod again from the keyboard; a timed ban that expires; a ban
+/// and an unban from the user card; a delete. Each checked on the
+/// service's side. Returns the live's id and link.
+async fn streamer_moderates(c: &Client, home: &Path) -> (String, String) {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//*[@data-testid='live-row'][contains(., 'e2e live')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(c, "start").await.click().await.unwrap();
+    text_until(c, "status", |t| t == "ON AIR").await;
+    let streamer = login_as(home, "streamer", "streamer").await;
+    let on_air = streamer
+        .lives("streamer-main", onair_api::StatusFilter::OnAir)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.title == "e2e live")
+        .expect("the e2e live on air");
+    let live = on_air.live_id.as_str().to_owned();
+    let moderator = login_as(home, "moderator", "moderator").await;
+    let viewer = login_as(home, "viewer", "viewer").await;
+
+    // Chat admin, granted and removed from the keyboard (m, Shift+M).
+    assert!(!is_admin(&moderator, &live).await);
+    moderator
+        .chat_send(&live, "moderator checking in")
+        .await
+        .unwrap();
+    message(c, "moderator checking in")
+        .await
+        .send_keys("m")
+        .await
+        .unwrap();
+    until("the moderator made chat admin", || {
+        is_admin(&moderator, &live)
+    })
+    .await;
+    message(c, "moderator checking in")
+        .await
+        .send_keys("M")
+        .await
+        .unwrap();
+    until("chat admin removed", || async {
+        !is_admin(&moderator, &live).await
+    })
+    .await;
+    message(c, "moderator checking in")
+        .await
+        .send_keys("m")
+        .await
+        .unwrap();
+    until("chat admin again", || is_admin(&moderator, &live)).await;
+
+    // The streamer's card offers every call, the channel's presets too.
+    viewer.chat_send(&live, "viewer says hi").await.unwrap();
+    open_card(c, "viewer says hi").await;
+    let offered = find(c, "card-actions").await.text().await.unwrap();
+    for call in [
+        "Ban for 5 s",
+        "Ban for 2 min",
+        "Ban",
+        "Unban",
+        "Make chat admin",
+        "Remove chat admin",
+    ] {
+        assert!(offered.contains(call), "{call} missing: {offered}");
+    }
+    // A timed ban: refused at once, taken again once it ran out.
+    let banned_at = Instant::now();
+    card_act(c, "Ban for 5 s").await;
+    until("the timed ban holds", || async {
+        !sends(&viewer, &live).await
+    })
+    .await;
+    until("the timed ban expires", || sends(&viewer, &live)).await;
+    let lasted = banned_at.elapsed();
+    assert!(
+        lasted >= Duration::from_secs(4),
+        "the 5 s ban lasted {lasted:?}"
+    );
+    // A ban holds until the unban.
+    card_act(c, "Ban").await;
+    until("the ban holds", || async { !sends(&viewer, &live).await }).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(!sends(&viewer, &live).await, "a ban ran out by itself");
+    card_act(c, "Unban").await;
+    until("the unban", || sends(&viewer, &live)).await;
+    find(c, "user-card-close").await.click().await.unwrap();
+    gone(c, "user-card", Duration::from_secs(5)).await;
+    // Delete, from the keyboard: gone from the service's list.
+    viewer.chat_send(&live, "delete me please").await.unwrap();
+    message(c, "delete me please")
+        .await
+        .send_keys("\u{E017}")
+        .await
+        .unwrap();
+    until("the message deleted", || async {
+        !listed(&streamer, &live, "delete me please").await
+    })
+    .await;
+    (live, on_air.live_link)
+}
+
+/// A new start of the app, logged out of the account it restored and into
+/// `user`'s through the (scripted) browser, on the chat of a live, opened
+/// as someone else's live by its id or link (`open`).
+async fn open_as(driver: &Driver, name: &str, open: &str) -> Client {
+    let c = open_app(driver, &["--demo"]).await;
+    text_until(&c, "user", |t| !t.is_empty()).await;
+    find(&c, "logout").await.click().await.unwrap();
+    find(&c, "login").await.click().await.unwrap();
+    text_until(&c, "user", |t| t == name).await;
+    find(&c, "other-input").await.send_keys(open).await.unwrap();
+    find(&c, "other-open").await.click().await.unwrap();
+    find(&c, "live-chat").await;
+    c
+}
+
+/// Moderator Lee, a chat admin of the streamer's live: after their first
+/// message the service names them admin and the controls appear (delete,
+/// bans; no chat admin grants, which are the owner's); each call checked
+/// on the service's side.
+async fn moderator_moderates(home: &Path, live: &str) {
+    let driver = Driver::start(home, "moderator");
+    let c = open_as(&driver, "Moderator Lee", live).await;
+    find(&c, "chat-input")
+        .await
+        .send_keys("moderator on duty\u{E007}")
+        .await
+        .unwrap();
+    message(&c, "moderator on duty").await;
+    text_until(&c, "chat-role", |t| t.contains("chat admin of this live")).await;
+    let viewer = login_as(home, "viewer", "viewer").await;
+    let streamer = login_as(home, "streamer", "streamer").await;
+
+    viewer.chat_send(live, "buy followers here").await.unwrap();
+    open_card(&c, "buy followers here").await;
+    let offered = find(&c, "card-actions").await.text().await.unwrap();
+    assert!(
+        offered.contains("Ban for 10 s") && offered.contains("Unban"),
+        "{offered}"
+    );
+    assert!(
+        !offered.contains("chat admin"),
+        "an admin may not grant: {offered}"
+    );
+    screenshot(&c, "8-moderator").await;
+    card_act(&c, "Ban").await;
+    until("banned by the chat admin", || async {
+        !sends(&viewer, live).await
+    })
+    .await;
+    card_act(&c, "Unban").await;
+    until("unbanned by the chat admin", || sends(&viewer, live)).await;
+    find(&c, "user-card-close").await.click().await.unwrap();
+    gone(&c, "user-card", Duration::from_secs(5)).await;
+    message(&c, "buy followers here")
+        .await
+        .send_keys("\u{E017}")
+        .await
+        .unwrap();
+    until("deleted by the chat admin", || async {
+        !listed(&streamer, live, "buy followers here").await
+    })
+    .await;
+    c.close().await.unwrap();
+}
+
+/// Viewer Park: reads and writes the chat, sees no moderation control, and
+/// is told when a ban refuses their message (the text stays).
+async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
+    let driver = Driver::start(home, "viewer");
+    let c = open_as(&driver, "Viewer Park", link).await;
+    find(&c, "chat-input")
+        .await
+        .send_keys("viewer from the app\u{E007}")
+        .await
+        .unwrap();
+    message(&c, "viewer from the app").await;
+    text_until(&c, "chat-role", |t| t.contains("as a viewer")).await;
+    let moderator = login_as(home, "moderator", "moderator").await;
+    moderator.chat_send(live, "rules: be kind").await.unwrap();
+    // The Delete key does nothing; the card offers nothing.
+    message(&c, "rules: be kind")
+        .await
+        .send_keys("\u{E017}")
+        .await
+        .unwrap();
+    open_card(&c, "rules: be kind").await;
+    assert!(c
+        .find(Locator::Css("[data-testid=card-actions]"))
+        .await
+        .is_err());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(listed(&moderator, live, "rules: be kind").await);
+    assert!(c
+        .find(Locator::Css("[data-testid=mod-menu]"))
+        .await
+        .is_err());
+    find(&c, "user-card-close").await.click().await.unwrap();
+
+    // Banned (by the chat admin): the send is refused, the text stays.
+    let viewer_id = "viewer";
+    moderator.ban(live, viewer_id).await.unwrap();
+    find(&c, "chat-input")
+        .await
+        .send_keys("am I banned?\u{E007}")
+        .await
+        .unwrap();
+    let why = text_until(&c, "send-error", |t| !t.is_empty()).await;
+    assert!(why.contains("banned"), "{why}");
+    assert_eq!(
+        find(&c, "chat-input")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("am I banned?")
+    );
+    screenshot(&c, "9-viewer-banned").await;
+    moderator.unban(live, viewer_id).await.unwrap();
+    c.close().await.unwrap();
 }

@@ -15,6 +15,9 @@ import {
   parsePresets,
   presetText,
   undoOf,
+  roleOf,
+  newestOwn,
+  liveIdOf,
 } from "./chat";
 import type { ChatMessageView, ModRecord } from "./ipc-types";
 
@@ -256,5 +259,47 @@ describe("timed-ban presets", () => {
     for (const bad of ["0", "31d", "ten", "-5", "5x", "1e3"]) expect(parsePresets(bad, "en")).toHaveProperty("error");
     expect(parsePresets("", "en")).toEqual({ error: "Give 1 to 10 durations" });
     expect(parsePresets("1 2 3 4 5 6 7 8 9 10 11", "en")).toHaveProperty("error");
+  });
+});
+
+describe("roleOf", () => {
+  const lines = (...ms: ChatMessageView[]) => {
+    const b = new ChatBuffer();
+    b.push(ms);
+    return b.lines;
+  };
+  const me = "fan-1";
+  it("knows the owner, and learns a chat admin from their newest message", () => {
+    expect(roleOf([], me, true, null)).toBe("owner");
+    expect(roleOf([], me, false, null)).toBe("viewer");
+    const admin = lines(msg(1, { manager: true }), msg(2));
+    expect(roleOf(admin, me, false, null)).toBe("admin");
+    // Made admin, then not: the newest message says so.
+    const was = lines(msg(1, { manager: true }), msg(4, { manager: false }));
+    expect(roleOf(was, me, false, null)).toBe("viewer");
+  });
+  it("drops to viewer when a call is refused after the newest message", () => {
+    const admin = lines(msg(1, { manager: true }));
+    expect(newestOwn(admin, me)).toBe("1");
+    expect(roleOf(admin, me, false, newestOwn(admin, me))).toBe("viewer");
+    // A newer message that still says admin wins again.
+    const again = lines(msg(1, { manager: true }), msg(4, { manager: true }));
+    expect(roleOf(again, me, false, "1")).toBe("admin");
+    expect(newestOwn(lines(msg(2)), me)).toBe("");
+  });
+});
+
+describe("liveIdOf", () => {
+  it("takes an id or a live's link", () => {
+    expect(liveIdOf(" 42 ")).toBe("42");
+    expect(liveIdOf("live-abc_1")).toBe("live-abc_1");
+    expect(liveIdOf("https://demo.example/watch/77")).toBe("77");
+    expect(liveIdOf("https://demo.example/watch/77/?t=1#x")).toBe("77");
+    expect(liveIdOf("https://demo.example/watch/%C3%A9")).toBe("é");
+  });
+  it("refuses what cannot be an id", () => {
+    for (const bad of ["", "   ", "a b", "a/b", "https://", "https://x.example/", "x\u0000y", "javascript:alert(1)//x", "a".repeat(129)]) {
+      expect(liveIdOf(bad), bad).toBeNull();
+    }
   });
 });

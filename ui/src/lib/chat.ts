@@ -275,3 +275,47 @@ export function presetText(presets: number[]): string {
     .map((s) => (s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`))
     .join(" ");
 }
+
+/** What the user may do in a live's chat. */
+export type Role = "owner" | "admin" | "viewer";
+
+/** The user's role in this chat. The owner knows it (the live is theirs);
+ * anyone else learns it from the service, which says who is a chat admin
+ * only on messages (`isLiveManager`, spec §4, as of when they were
+ * listed): the newest of the user's own messages tells, unless a
+ * moderation call was refused as forbidden after it (`refusedAfter`: the
+ * id of the user's newest message then, "" if they had none). */
+export function roleOf(lines: Line[], me: string, owner: boolean, refusedAfter: string | null): Role {
+  if (owner) return "owner";
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (l.authorId !== me) continue;
+    return l.manager && l.id !== refusedAfter ? "admin" : "viewer";
+  }
+  return "viewer";
+}
+
+/** The user's newest message id in these lines, "" if none. */
+export function newestOwn(lines: Line[], me: string): string {
+  for (let i = lines.length - 1; i >= 0; i--) if (lines[i]!.authorId === me) return lines[i]!.id;
+  return "";
+}
+
+/** The live id in what a moderator pasted: an id, or a live's link whose
+ * last path segment is the id (spec §3: `liveLink`). Null when nothing
+ * usable is there. */
+export function liveIdOf(input: string): string | null {
+  const text = input.trim();
+  if (text === "") return null;
+  let id = text;
+  if (/^https?:\/\//i.test(text)) {
+    try {
+      const parts = new URL(text).pathname.split("/").filter((p) => p !== "");
+      id = decodeURIComponent(parts[parts.length - 1] ?? "");
+    } catch {
+      return null;
+    }
+  }
+  // Ids travel in URL paths: no separators, no blanks, no controls.
+  return /^[^\s/?#\\\p{Cc}]{1,128}$/u.test(id) ? id : null;
+}
