@@ -16,6 +16,16 @@
 //! service's data dir, logins are made through its login page, and their
 //! refresh tokens are put in the OS keyring where the app looks for them.
 //!
+//! `--chat`: the chat pane under a busy chat instead (issue 5's
+//! benchmark): the simulated audience at 200 messages/s for 10 minutes on
+//! a live whose dashboard the app shows (`--measure-ui`: the page reports
+//! its frame times from requestAnimationFrame and the messages it took in,
+//! every 10 s, to the log); every message counted on both sides (the
+//! service's chat count, the pane's), the longest and p95 frame, the worst
+//! delay, the app's memory at minute 1 and minute 10. Then a minute at each
+//! of higher rates, for the highest at which the pane still shows every
+//! message. `--minutes N` shortens the long run, `--quick` the steps (20 s), `--no-steps` leaves them out.
+//!
 //! `ONAIR_BENCH_KEEP=1` keeps its home (the app's data, config and log)
 //! under the temp dir.
 //!
@@ -161,7 +171,15 @@ fn ready_ms(log: &Path, screen: &str, n: usize) -> f64 {
 /// Logs `profile` in as the streamer through the service's login page; the
 /// refresh token lands in the OS keyring.
 async fn login(running: &Running, profile: &Profile) -> onair_client::Client {
-    let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::default());
+    login_into(running, profile, Arc::new(KeyringStore::default())).await
+}
+
+/// The same login, its tokens in `store`.
+async fn login_into(
+    running: &Running,
+    profile: &Profile,
+    store: Arc<dyn TokenStore>,
+) -> onair_client::Client {
     let connector = Connector::new(profile.clone(), store).await.unwrap();
     let pending = connector.start_login(&LoginSlot::default()).await.unwrap();
     let http = client_for(running.cert_pem().unwrap());
@@ -181,8 +199,12 @@ async fn login(running: &Running, profile: &Profile) -> onair_client::Client {
 }
 
 fn profile(id: &str, running: &Running) -> Profile {
-    let mut profile = Profile::new(id, id, running.base_url(), "onair-desktop");
-    profile.pinned_sha256 = running.fingerprint().map(str::to_owned);
+    profile_at(id, running.base_url(), running.fingerprint())
+}
+
+fn profile_at(id: &str, base_url: &str, fingerprint: Option<&str>) -> Profile {
+    let mut profile = Profile::new(id, id, base_url, "onair-desktop");
+    profile.pinned_sha256 = fingerprint.map(str::to_owned);
     profile.optional_apis = OptionalApi::ALL.to_vec();
     profile.last_account = Some("streamer".into());
     profile
@@ -215,6 +237,16 @@ async fn main() {
             .expect("path of the onair binary"),
     );
     let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--chat") {
+        let minutes = args
+            .iter()
+            .position(|a| a == "--minutes")
+            .and_then(|i| args.get(i + 1)?.parse().ok())
+            .unwrap_or(10);
+        let steps = !args.iter().any(|a| a == "--no-steps");
+        chat::run(&bin, minutes, steps.then_some(if quick { 20 } else { 60 })).await;
+        return;
+    }
     let home = std::env::temp_dir().join(format!("onair-app-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let data = home.join("data").join(onair_app::IDENTIFIER);
@@ -341,5 +373,299 @@ async fn main() {
     println!("| demo mode: CPU per process | {per_process_demo} |");
     if std::env::var_os("ONAIR_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&home);
+    }
+}
+
+/// The chat pane under a busy chat (`--chat`).
+mod chat {
+    use super::*;
+    use onair_service::Simulation;
+
+    /// One "ui stats" report of the page (`--measure-ui`).
+    #[derive(Debug, Default, Clone)]
+    struct Report {
+        frames: f64,
+        longest_ms: f64,
+        p95_ms: f64,
+        received: u64,
+        unshown: u64,
+        lag_ms: f64,
+        batch_ms: f64,
+    }
+
+    /// The page's reports in the log after byte `from`.
+    fn reports(log: &Path, from: usize) -> Vec<Report> {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        text.get(from..)
+            .unwrap_or("")
+            .lines()
+            .filter(|l| l.contains("ui stats"))
+            .map(|l| {
+                let field = |k: &str| -> f64 {
+                    l.split_whitespace()
+                        .find_map(|w| w.strip_prefix(&format!("{k}=")))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0.0)
+                };
+                Report {
+                    frames: field("frames"),
+                    longest_ms: field("longest_ms"),
+                    p95_ms: field("p95_ms"),
+                    received: field("received") as u64,
+                    unshown: field("unshown") as u64,
+                    lag_ms: field("lag_ms"),
+                    batch_ms: field("batch_ms"),
+                }
+            })
+            .collect()
+    }
+
+    /// What one run at one rate gave.
+    struct Outcome {
+        rate: f64,
+        secs: u64,
+        sent: u64,
+        received: u64,
+        unshown: u64,
+        lag_ms: f64,
+        longest_ms: f64,
+        batch_ms: f64,
+        p95_median_ms: f64,
+        p95_worst_ms: f64,
+        fps: f64,
+        rss_min1: u64,
+        rss_end: u64,
+    }
+
+    /// The pane's poll (spec §4: 3-5 s) and its buffer (the default).
+    const POLL_SECS: f64 = 5.0;
+    const BUFFER: f64 = 5000.0;
+
+    impl Outcome {
+        /// Every message reached the pane, none left the buffer in the
+        /// batch that brought it, none came later than two polls.
+        fn takes_all(&self) -> bool {
+            self.received == self.sent && self.unshown == 0 && self.lag_ms <= 2_000.0 * POLL_SECS
+        }
+
+        /// And what one poll brings fits the buffer: each message can
+        /// still be scrolled back to after the poll that brought it.
+        fn shows_all(&self) -> bool {
+            self.takes_all() && self.rate * POLL_SECS <= BUFFER
+        }
+    }
+
+    /// The service with the demo's data and an audience chatting at `rate`
+    /// messages per second, on `addr` (the same port every time: the
+    /// app's profile keeps it).
+    async fn serve(data: &Path, addr: std::net::SocketAddr, rate: f64) -> Running {
+        let mut config = Config::new(Storage::Dir(data.join("demo-service")));
+        config.seed_demo = true;
+        config.simulate = Some(Simulation {
+            chat_rate: rate,
+            tick: Duration::from_millis(250),
+            ..Simulation::default()
+        });
+        Running::start(config, addr).await.unwrap()
+    }
+
+    /// A new live at `rate` for `secs`, watched by a fresh app from
+    /// before its first message to after its last.
+    #[allow(clippy::too_many_arguments)]
+    async fn one(
+        bin: &Path,
+        home: &Path,
+        data: &Path,
+        log: &Path,
+        addr: std::net::SocketAddr,
+        client: &onair_client::Client,
+        rate: f64,
+        secs: u64,
+        starts: &mut usize,
+    ) -> Outcome {
+        let running = serve(data, addr, rate).await;
+        let live = client
+            .create_live(
+                "streamer-main",
+                &CreateLive {
+                    title: format!("{rate} messages a second"),
+                    reserved_at: None,
+                    description: None,
+                    scope: Scope::Public,
+                },
+            )
+            .await
+            .unwrap();
+        let live_id = live.live_id.as_str().to_owned();
+        let from = std::fs::metadata(log)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
+        let app = App::start(bin, home, &["--live", &live_id, "--measure-ui"]);
+        *starts += 1;
+        ready_ms(log, "dashboard", *starts);
+        std::thread::sleep(Duration::from_secs(3));
+        client.start_live(&live_id).await.unwrap();
+        let began = Instant::now();
+        let mut rss_min1 = 0;
+        while began.elapsed() < Duration::from_secs(secs) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if rss_min1 == 0 && began.elapsed() >= Duration::from_secs(60.min(secs)) {
+                rss_min1 = rss_kib(&tree(app.child.id()));
+            }
+        }
+        let rss_end = rss_kib(&tree(app.child.id()));
+        // Frames and delays while the chat ran (not the live's end after).
+        let during = reports(log, from).len();
+        client.stop_live(&live_id).await.unwrap();
+        let sent = client
+            .live(&live_id)
+            .await
+            .unwrap()
+            .live_stat
+            .map_or(0, |s| s.chat_count);
+        // The last messages reach the pane on its next polls.
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let mut all = reports(log, from);
+        while all.last().map_or(0, |r| r.received) < sent && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            all = reports(log, from);
+        }
+        app.stop();
+        running.stop().await.unwrap();
+        let last = all.last().cloned().unwrap_or_default();
+        let all = &all[..during.min(all.len())];
+        let p95: Vec<f64> = all.iter().map(|r| r.p95_ms).collect();
+        let frames: f64 = all.iter().map(|r| r.frames).sum();
+        Outcome {
+            rate,
+            secs,
+            sent,
+            received: last.received,
+            unshown: last.unshown,
+            lag_ms: all.iter().map(|r| r.lag_ms).fold(0.0, f64::max),
+            longest_ms: all.iter().map(|r| r.longest_ms).fold(0.0, f64::max),
+            batch_ms: all.iter().map(|r| r.batch_ms).fold(0.0, f64::max),
+            p95_median_ms: if p95.is_empty() {
+                0.0
+            } else {
+                median(p95.clone())
+            },
+            p95_worst_ms: p95.iter().copied().fold(0.0, f64::max),
+            fps: frames / (all.len().max(1) as f64 * 10.0),
+            rss_min1,
+            rss_end,
+        }
+    }
+
+    pub async fn run(bin: &Path, minutes: u64, step_secs: Option<u64>) {
+        let home = std::env::temp_dir().join(format!("onair-chat-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        let data = home.join("data").join(onair_app::IDENTIFIER);
+        let config = home.join("config").join(onair_app::IDENTIFIER);
+        std::fs::create_dir_all(&config).unwrap();
+        let log = data.join("logs").join("onair.log");
+
+        // One port for every run; a login in the keyring; the app reopens
+        // this service on each start.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        // The bench's own login (its tokens in memory) and the app's (in
+        // the keyring): each rotates its own refresh token.
+        let running = serve(&data, addr, 0.0).await;
+        let profile = profile("bench", &running);
+        login(&running, &profile).await;
+        let client = login_into(
+            &running,
+            &profile,
+            Arc::new(onair_client::MemoryStore::default()),
+        )
+        .await;
+        running.stop().await.unwrap();
+        let mut all = Profiles::default();
+        all.upsert(profile.clone()).unwrap();
+        all.set_current(Some("bench")).unwrap();
+        all.save(&config.join("profiles.json")).unwrap();
+
+        let mut starts = 0;
+        let long = one(
+            bin,
+            &home,
+            &data,
+            &log,
+            addr,
+            &client,
+            200.0,
+            minutes * 60,
+            &mut starts,
+        )
+        .await;
+        let mut steps = Vec::new();
+        let rates: &[f64] = if step_secs.is_some() {
+            &[400.0, 700.0, 1000.0, 1500.0, 2000.0, 3000.0]
+        } else {
+            &[]
+        };
+        for &rate in rates {
+            let o = one(
+                bin,
+                &home,
+                &data,
+                &log,
+                addr,
+                &client,
+                rate,
+                step_secs.unwrap_or(60),
+                &mut starts,
+            )
+            .await;
+            let ok = o.takes_all();
+            steps.push(o);
+            if !ok {
+                break;
+            }
+        }
+
+        println!("## Chat pane under a busy chat ({})\n", bin.display());
+        println!("| rate (msg/s) | for | sent (service) | taken in (pane) | dropped unseen | worst delay | longest frame | longest batch (script) | p95 frame (median / worst 10 s) | frames/s | RSS at 1 min → end | every message taken in | a poll's worth fits the buffer |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        for o in std::iter::once(&long).chain(&steps) {
+            println!(
+                "| {} | {} s | {} | {} | {} | {:.1} s | {:.0} ms | {:.0} ms | {:.1} / {:.1} ms | {:.0} | {} → {} MiB ({:+.1} %) | {} | {} |",
+                o.rate,
+                o.secs,
+                o.sent,
+                o.received,
+                o.unshown,
+                o.lag_ms / 1000.0,
+                o.longest_ms,
+                o.batch_ms,
+                o.p95_median_ms,
+                o.p95_worst_ms,
+                o.fps,
+                o.rss_min1 / 1024,
+                o.rss_end / 1024,
+                (o.rss_end as f64 / o.rss_min1.max(1) as f64 - 1.0) * 100.0,
+                if o.takes_all() { "yes" } else { "no" },
+                if o.rate * POLL_SECS <= BUFFER { "yes" } else { "no" },
+            );
+        }
+        let highest = steps
+            .iter()
+            .chain(std::iter::once(&long))
+            .filter(|o| o.shows_all())
+            .map(|o| o.rate)
+            .fold(0.0, f64::max);
+        let taken = steps
+            .iter()
+            .chain(std::iter::once(&long))
+            .filter(|o| o.takes_all())
+            .map(|o| o.rate)
+            .fold(0.0, f64::max);
+        println!("\nHighest rate shown in full: {highest} messages/s (every message taken in, a poll's worth within the {BUFFER} buffer); every message still taken in at {taken} messages/s");
+        if std::env::var_os("ONAIR_BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&home);
+        }
     }
 }

@@ -8,7 +8,7 @@ use crate::desk::Desk;
 use crate::models::{
     AppView, ChannelView, ChatMessageView, CreateLiveInput, IpcError, LiveView, ModAction,
     ModRecord, ProfileInput, ProfileView, SampleView, SessionEventView, Settings,
-    StreamSessionView,
+    StreamSessionView, UiStats,
 };
 
 type Result<T> = std::result::Result<T, IpcError>;
@@ -217,6 +217,22 @@ pub async fn ui_ready(screen: String) -> Result<()> {
         .take(20)
         .collect();
     tracing::info!(screen, ms = crate::since_start_ms() as u64, "ui ready");
+    Ok(())
+}
+
+/// What the page measured (`--measure-ui`), to the log for the benchmarks.
+#[tauri::command]
+pub async fn ui_stats(stats: UiStats) -> Result<()> {
+    tracing::info!(
+        frames = stats.frames,
+        longest_ms = stats.longest_ms,
+        p95_ms = stats.p95_ms,
+        received = stats.received,
+        unshown = stats.unshown,
+        lag_ms = stats.lag_ms,
+        batch_ms = stats.batch_ms,
+        "ui stats"
+    );
     Ok(())
 }
 

@@ -67,6 +67,7 @@ pub struct Desk {
     demo_admin_token: Option<String>,
     /// `--live`: the dashboard to open once logged in.
     open_live: Option<String>,
+    measure_ui: bool,
 }
 
 impl std::fmt::Debug for Desk {
@@ -144,6 +145,7 @@ impl Desk {
             state: Arc::new(Mutex::new(State::default())),
             demo_admin_token: None,
             open_live: None,
+            measure_ui: false,
             series: Series::default(),
             mod_log: Default::default(),
             settings: std::sync::Mutex::new(read_settings(&settings_path(profiles_path))),
@@ -159,6 +161,12 @@ impl Desk {
     /// The live whose dashboard opens once logged in (`--live`).
     pub fn with_open_live(mut self, live_id: Option<String>) -> Self {
         self.open_live = live_id;
+        self
+    }
+
+    /// Whether the page measures itself for the benchmarks (`--measure-ui`).
+    pub fn with_measure_ui(mut self, on: bool) -> Self {
+        self.measure_ui = on;
         self
     }
 
@@ -188,6 +196,7 @@ impl Desk {
             session,
             login_pending,
             open_live: self.open_live.clone(),
+            measure_ui: self.measure_ui,
         })
     }
 

@@ -63,6 +63,9 @@ pub struct Options {
     /// `--blank`: show an empty page instead of the UI (the memory
     /// benchmark's baseline: the same webview, nothing in it).
     pub blank: bool,
+    /// `--measure-ui`: the page reports its frame times and the chat it
+    /// took in to the log (the chat benchmark).
+    pub measure_ui: bool,
 }
 
 impl Options {
@@ -77,6 +80,7 @@ impl Options {
             match a.as_str() {
                 "--live" => o.open_live = args.next().filter(|id| !id.is_empty()),
                 "--blank" => o.blank = true,
+                "--measure-ui" => o.measure_ui = true,
                 "--demo" => o.demo = true,
                 "--demo-fresh" => {
                     o.demo = true;
@@ -143,6 +147,7 @@ pub fn build<R: Runtime>(
             commands::settings,
             commands::set_settings,
             commands::ui_ready,
+            commands::ui_stats,
             commands::open_url,
             commands::follow_chat,
             commands::unfollow_chat,
@@ -193,7 +198,8 @@ pub fn build<R: Runtime>(
             app.manage(
                 Desk::new(&data_dir, &profiles_path, store.clone(), emit)
                     .with_demo_admin_token(options.demo_admin_token.clone())
-                    .with_open_live(options.open_live.clone()),
+                    .with_open_live(options.open_live.clone())
+                    .with_measure_ui(options.measure_ui),
             );
             if options.tray {
                 tray::create(&handle)?;
@@ -367,6 +373,7 @@ mod tests {
         assert!(!plain.demo && plain.tray && !plain.blank);
         let o = Options::parse(["--demo", "--live", "L1", "--blank"].map(String::from));
         assert_eq!(o.open_live.as_deref(), Some("L1"));
-        assert!(o.demo && o.blank);
+        assert!(o.demo && o.blank && !o.measure_ui);
+        assert!(Options::parse(["--measure-ui".to_owned()]).measure_ui);
     }
 }

@@ -117,6 +117,32 @@ pub struct AppView {
     pub login_pending: bool,
     /// A live to open at start (`--live`).
     pub open_live: Option<String>,
+    /// `--measure-ui`: the page measures its frames and the chat it
+    /// received and reports them (`ui_stats`) for the benchmarks.
+    pub measure_ui: bool,
+}
+
+/// What the page measured over one report's window (`--measure-ui`): its
+/// frames (from requestAnimationFrame) and the chat messages it took in.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UiStats {
+    /// Frames in the window.
+    pub frames: u32,
+    /// The longest frame, and the 95th percentile, in milliseconds.
+    pub longest_ms: f64,
+    pub p95_ms: f64,
+    /// Chat messages the pane took in since it opened (each once).
+    pub received: u32,
+    /// Of those, dropped from the pane's buffer in the batch that brought
+    /// them (never on screen).
+    pub unshown: u32,
+    /// The largest delay in the window between a message's time and its
+    /// arrival in the pane, in milliseconds.
+    pub lag_ms: f64,
+    /// The longest script time of one chat batch in the window (taking it
+    /// in and the view's update after it), in milliseconds.
+    pub batch_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -417,6 +443,12 @@ pub struct Settings {
     /// 10 min, 1 h, 24 h).
     #[ts(type = "Record<string, number[]>")]
     pub ban_presets: std::collections::BTreeMap<String, Vec<u32>>,
+    /// Chat messages the pane keeps (its newest), CHAT_BUFFER_MIN to
+    /// CHAT_BUFFER_MAX.
+    pub chat_buffer: u32,
+    /// Deleted messages and those of banned users are hidden instead of
+    /// struck out.
+    pub hide_moderated: bool,
 }
 
 impl Default for Settings {
@@ -425,6 +457,8 @@ impl Default for Settings {
             hide_on_close: true,
             clock_seconds: false,
             ban_presets: std::collections::BTreeMap::new(),
+            chat_buffer: 5000,
+            hide_moderated: false,
         }
     }
 }
@@ -433,6 +467,9 @@ impl Default for Settings {
 pub const MAX_PRESETS: usize = 10;
 /// The longest timed ban a preset may hold (30 days, in seconds).
 pub const MAX_PRESET_SECONDS: u32 = 30 * 24 * 3600;
+/// The chat pane keeps at least this many messages, and at most that many.
+pub const CHAT_BUFFER_MIN: u32 = 500;
+pub const CHAT_BUFFER_MAX: u32 = 50_000;
 
 impl Settings {
     /// Presets sorted, each once.
@@ -455,12 +492,22 @@ impl Settings {
             };
             one.check().is_ok()
         });
+        if !(CHAT_BUFFER_MIN..=CHAT_BUFFER_MAX).contains(&self.chat_buffer) {
+            self.chat_buffer = Settings::default().chat_buffer;
+        }
         self
     }
 
     /// Checks what a user may have typed: each channel's presets are 1 to
     /// MAX_PRESETS durations of 1 s to 30 days (spec §4: `banTime` > 0).
     pub fn check(&self) -> Result<(), IpcError> {
+        if !(CHAT_BUFFER_MIN..=CHAT_BUFFER_MAX).contains(&self.chat_buffer) {
+            return Err(IpcError {
+                code: "invalid".into(),
+                message: format!("the chat keeps {CHAT_BUFFER_MIN} to {CHAT_BUFFER_MAX} messages"),
+                field: Some("chatBuffer".into()),
+            });
+        }
         for (key, list) in &self.ban_presets {
             let ok = !list.is_empty()
                 && list.len() <= MAX_PRESETS
@@ -572,6 +619,7 @@ pub fn typescript() -> String {
         ChatEventView::decl(),
         ModAction::decl(),
         ModRecord::decl(),
+        UiStats::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/models.rs by `cargo test -p onair` with\n\
@@ -667,5 +715,12 @@ mod settings_tests {
             [("demo/a".to_owned(), vec![5, 600])].into()
         );
         assert!(read.check().is_ok());
+        // A buffer size out of range falls back to the default.
+        let read = Settings {
+            chat_buffer: 7,
+            ..Settings::default()
+        };
+        assert!(read.check().is_err());
+        assert_eq!(read.sanitized().chat_buffer, 5000);
     }
 }

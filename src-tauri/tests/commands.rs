@@ -166,7 +166,8 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     // Settings: hide to the tray by default; a change is saved.
     assert_eq!(
         invoke(&webview, "settings", json!({})).unwrap(),
-        json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {}})
+        json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {},
+               "chatBuffer": 5000, "hideModerated": false})
     );
     let saved = invoke(
         &webview,
@@ -177,7 +178,8 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     // A field left out keeps its default (older UIs, hand-edited files).
     assert_eq!(
         saved,
-        json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {}})
+        json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {},
+               "chatBuffer": 5000, "hideModerated": false})
     );
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");
@@ -206,6 +208,24 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     }
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("600"), "{file}");
+    // The chat's buffer: 500 to 50,000 messages.
+    for bad in [0, 499, 50_001] {
+        let err = invoke(
+            &webview,
+            "set_settings",
+            json!({"settings": {"chatBuffer": bad}}),
+        )
+        .unwrap_err();
+        assert_eq!(err["field"], "chatBuffer", "{err}");
+    }
+    let saved = invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"chatBuffer": 20_000, "hideModerated": true}}),
+    )
+    .unwrap();
+    assert_eq!(saved["chatBuffer"], 20_000);
+    assert_eq!(saved["hideModerated"], true);
 
     let view = invoke(&webview, "leave_profile", json!({})).unwrap();
     assert_eq!(view["active"], Value::Null);

@@ -7,7 +7,8 @@
 //!   when the live goes from ON_AIR to END without a stop of ours.
 //! - [`follow_chat`] keeps the chat `pageToken` (spec §4), polls every 5 s,
 //!   and polls again at once while pages come back full, so a busy chat is
-//!   drained instead of falling behind; messages are deduplicated by id.
+//!   drained instead of falling behind (a drain is sent as one batch of up
+//!   to 1,000 messages); messages are deduplicated by id.
 //!
 //! Both back off (capped, jittered) on transport errors and 5xx, saying
 //! [`Offline`](LiveEvent::Offline) once per failed poll with the time to the
@@ -108,7 +109,8 @@ pub enum LiveEvent {
 /// What the chat follower reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChatEvent {
-    /// New messages, in the service's order, each once.
+    /// New messages, in the service's order, each once: one poll's, or
+    /// one drain's (up to 1,000).
     Messages(Vec<ChatMessage>),
     Offline {
         error: Error,
@@ -358,6 +360,9 @@ impl Default for ChatOptions {
     }
 }
 
+/// The most messages of one drain sent as one batch.
+const DRAIN_BATCH: usize = 1000;
+
 /// Message ids seen lately, bounded.
 struct Seen {
     order: VecDeque<String>,
@@ -411,6 +416,10 @@ async fn chat_loop(
         failures: 0,
         options: options.poll.clone(),
     };
+    // A drain (full pages polled back to back) goes out as one batch, up to
+    // this many messages: one event for the app to take in, not ten.
+    let most = DRAIN_BATCH.max(page_size as usize);
+    let mut drained: Vec<ChatMessage> = Vec::new();
     loop {
         let polled = tokio::select! {
             r = client.chat_list(&live_id, token.as_deref(), page_size) => r,
@@ -430,15 +439,20 @@ async fn chat_loop(
                     .filter(|m| seen.insert(m.message_id.as_str()))
                     .collect();
                 let fresh_is_empty = fresh.is_empty();
-                if !fresh_is_empty {
-                    events.push(ChatEvent::Messages(fresh));
-                }
+                drained.extend(fresh);
                 if let Some(next) = page.next_page_token {
                     token = Some(next);
                 }
                 // A full page of new messages means more is waiting: drain
                 // it now (but never spin on a service that ignores the token).
-                if full && moved && !fresh_is_empty {
+                let more = full && moved && !fresh_is_empty;
+                if more && drained.len() < most {
+                    continue;
+                }
+                if !drained.is_empty() {
+                    events.push(ChatEvent::Messages(std::mem::take(&mut drained)));
+                }
+                if more {
                     Duration::ZERO
                 } else {
                     until_beat(options.poll.interval)
@@ -456,10 +470,17 @@ async fn chat_loop(
                 | Error::NotSupported(_)
                 | Error::Invalid(_)),
             ) => {
+                // What a drain already took goes out first.
+                if !drained.is_empty() {
+                    let _ = tx.send(ChatEvent::Messages(drained)).await;
+                }
                 let _ = tx.send(ChatEvent::Stopped(e)).await;
                 return;
             }
             Err(error) => {
+                if !drained.is_empty() {
+                    events.push(ChatEvent::Messages(std::mem::take(&mut drained)));
+                }
                 let retry_in = outage.delay_for(&error);
                 events.push(ChatEvent::Offline { error, retry_in });
                 retry_in

@@ -720,6 +720,7 @@ async fn chat_follower_keeps_up_with_500_messages_a_second() {
         }
     });
     let total = (RATE * SECONDS) as usize;
+    let mut largest = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(SECONDS + 30);
     while got.len() < total {
         assert!(
@@ -728,11 +729,17 @@ async fn chat_follower_keeps_up_with_500_messages_a_second() {
             got.len()
         );
         match next(&mut chat).await {
-            ChatEvent::Messages(m) => got.extend(m.into_iter().filter_map(ours)),
+            ChatEvent::Messages(m) => {
+                largest = largest.max(m.len());
+                got.extend(m.into_iter().filter_map(ours));
+            }
             other => panic!("{other:?}"),
         }
     }
     producer.await.unwrap();
+    // 2,500 messages a poll: drained back to back, sent as batches of up
+    // to 1,000 rather than page by page.
+    assert!(largest > 100 && largest <= 1000, "largest batch {largest}");
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert!(chat.try_recv().is_err(), "nothing more, nothing doubled");
     assert_eq!(got.len(), total, "nothing doubled");

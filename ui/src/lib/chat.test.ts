@@ -44,6 +44,11 @@ describe("ChatBuffer", () => {
     // A repeat of a message still in the buffer is not added again.
     expect(b.push([msg(4)])).toBe(0);
     expect(b.lastDropped).toEqual([]);
+    expect(b.lastUnshown).toBe(0);
+    // A batch bigger than the buffer: its first ones never show.
+    expect(b.push([msg(5), msg(6), msg(7), msg(8), msg(9)])).toBe(5);
+    expect(b.lines.map((l) => l.id)).toEqual(["7", "8", "9"]);
+    expect(b.lastUnshown).toBe(2);
   });
 
   it("gives every change a new array and works out names once", () => {

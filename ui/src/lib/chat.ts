@@ -25,6 +25,9 @@ export class ChatBuffer {
   dropped = 0;
   /** Ids the last push dropped off the front. */
   lastDropped: string[] = [];
+  /** How many of the last push's own messages it dropped at once (a
+   * batch bigger than the buffer: never on screen). */
+  lastUnshown = 0;
 
   constructor(public max = 5000) {}
 
@@ -37,9 +40,11 @@ export class ChatBuffer {
       fresh.push({ ...m, name: displayName(m.authorName), colour: authorColour(m.authorId), deleted: false });
     }
     this.lastDropped = [];
+    this.lastUnshown = 0;
     if (fresh.length === 0) return 0;
     const all = this.lines.concat(fresh);
     const over = all.length - this.max;
+    this.lastUnshown = Math.max(0, over - this.lines.length);
     if (over > 0) {
       for (const l of all.splice(0, over)) {
         this.ids.delete(l.id);

@@ -34,7 +34,12 @@ loginPending: boolean,
 /**
  * A live to open at start (`--live`).
  */
-openLive: string | null, };
+openLive: string | null, 
+/**
+ * `--measure-ui`: the page measures its frames and the chat it
+ * received and reports them (`ui_stats`) for the benchmarks.
+ */
+measureUi: boolean, };
 
 export type ChannelView = { channelId: string, channelName: string, enabled: boolean, link: string, description: string | null, tags: Array<string>, thumbnailUrl: string | null, followerCount: number | null, };
 
@@ -106,7 +111,17 @@ clockSeconds: boolean,
  * a channel without its own list uses the default one (10 s, 1 min,
  * 10 min, 1 h, 24 h).
  */
-banPresets: Record<string, number[]>, };
+banPresets: Record<string, number[]>, 
+/**
+ * Chat messages the pane keeps (its newest), CHAT_BUFFER_MIN to
+ * CHAT_BUFFER_MAX.
+ */
+chatBuffer: number, 
+/**
+ * Deleted messages and those of banned users are hidden instead of
+ * struck out.
+ */
+hideModerated: boolean, };
 
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**
@@ -159,3 +174,32 @@ by: string, userId: string, action: ModAction,
  * The service's refusal, when it refused.
  */
 error: IpcError | null, };
+
+export type UiStats = { 
+/**
+ * Frames in the window.
+ */
+frames: number, 
+/**
+ * The longest frame, and the 95th percentile, in milliseconds.
+ */
+longestMs: number, p95Ms: number, 
+/**
+ * Chat messages the pane took in since it opened (each once).
+ */
+received: number, 
+/**
+ * Of those, dropped from the pane's buffer in the batch that brought
+ * them (never on screen).
+ */
+unshown: number, 
+/**
+ * The largest delay in the window between a message's time and its
+ * arrival in the pane, in milliseconds.
+ */
+lagMs: number, 
+/**
+ * The longest script time of one chat batch in the window (taking it
+ * in and the view's update after it), in milliseconds.
+ */
+batchMs: number, };

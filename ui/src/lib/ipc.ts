@@ -20,6 +20,7 @@ import type {
   SessionView,
   Settings,
   StreamSessionView,
+  UiStats,
 } from "./ipc-types";
 
 export type * from "./ipc-types";
@@ -54,6 +55,7 @@ export const api = {
   revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
   liveSeries: (liveId: string) => invoke<SampleView[]>("live_series", { liveId }),
   uiReady: (screen: string) => invoke<void>("ui_ready", { screen }),
+  uiStats: (stats: UiStats) => invoke<void>("ui_stats", { stats }),
   openUrl: (url: string) => invoke<void>("open_url", { url }),
   settings: () => invoke<Settings>("settings"),
   setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
