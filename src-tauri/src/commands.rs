@@ -7,7 +7,7 @@ use crate::clipboard;
 use crate::desk::Desk;
 use crate::models::{
     AppView, ChannelView, ChatMessageView, CreateLiveInput, IpcError, LiveView, ModAction,
-    ModRecord, ProfileInput, ProfileView, SampleView, SessionEventView, Settings,
+    ModRecord, ObsView, ProfileInput, ProfileView, SampleView, SessionEventView, Settings,
     StreamSessionView, UiStats,
 };
 
@@ -187,7 +187,18 @@ pub async fn leave_profile(desk: State<'_, Desk>) -> Result<AppView> {
 /// The stream key, for the "hold to reveal" button only: the user asked to
 /// see it, and the UI drops it when the button is released.
 #[tauri::command]
-pub async fn reveal_key(desk: State<'_, Desk>, live_id: String) -> Result<String> {
+pub async fn reveal_key(
+    desk: State<'_, Desk>,
+    live_id: String,
+    confirmed: Option<bool>,
+) -> Result<String> {
+    // Streamer mode (OBS live, or the setting): only after a confirmation.
+    if desk.streamer_mode().await && confirmed != Some(true) {
+        return Err(IpcError::new(
+            "streamer_mode",
+            "streamer mode is on: confirm to show the stream key on screen",
+        ));
+    }
     Ok(desk.stream_target(&live_id).await?.key.into_inner())
 }
 
@@ -218,6 +229,48 @@ pub async fn ui_ready(screen: String) -> Result<()> {
         .collect();
     tracing::info!(screen, ms = crate::since_start_ms() as u64, "ui ready");
     Ok(())
+}
+
+/// OBS as the app sees it now.
+#[tauri::command]
+pub async fn obs_view(desk: State<'_, Desk>) -> Result<ObsView> {
+    Ok(desk.obs().view().await)
+}
+
+/// Connects to OBS (settings' host and port); a password given is kept in
+/// the OS keyring once OBS took it.
+#[tauri::command]
+pub async fn obs_connect(desk: State<'_, Desk>, password: Option<String>) -> Result<ObsView> {
+    desk.obs().connect(&desk.settings().obs, password).await
+}
+
+#[tauri::command]
+pub async fn obs_disconnect(desk: State<'_, Desk>) -> Result<()> {
+    desk.obs().disconnect(&desk.settings().obs).await;
+    Ok(())
+}
+
+/// Send to OBS: the live's server and key.
+#[tauri::command]
+pub async fn obs_send(desk: State<'_, Desk>, live_id: String) -> Result<ObsView> {
+    desk.send_to_obs(&live_id).await
+}
+
+/// Undo the last Send to OBS.
+#[tauri::command]
+pub async fn obs_undo(desk: State<'_, Desk>) -> Result<ObsView> {
+    desk.obs().undo(&desk.settings().obs).await
+}
+
+/// OBS not running: the live's server and key into OBS's settings file.
+#[tauri::command]
+pub async fn obs_write_file(desk: State<'_, Desk>, live_id: String) -> Result<String> {
+    desk.write_obs_file(&live_id).await
+}
+
+#[tauri::command]
+pub async fn obs_stop_stream(desk: State<'_, Desk>) -> Result<()> {
+    desk.obs().stop_stream(&desk.settings().obs).await
 }
 
 /// What the page measured (`--measure-ui`), to the log for the benchmarks.

@@ -19,9 +19,10 @@ use tokio::sync::Mutex;
 
 use crate::models::{
     api_names, AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, IpcError,
-    LiveEventView, LiveView, ModAction, ModRecord, ProfileInput, ProfileView, SampleView,
+    LiveEventView, LiveView, ModAction, ModRecord, ObsView, ProfileInput, ProfileView, SampleView,
     SessionEventView, SessionView, Settings, StreamSessionView, UserView,
 };
+use crate::obs::ObsDesk;
 
 /// The id of the built-in demo service's profile.
 pub const DEMO_PROFILE: &str = "demo";
@@ -39,11 +40,26 @@ pub enum DeskEvent {
     ForcedEnd {
         title: String,
         reason: Option<EndReason>,
+        /// What became of OBS's stream, if OBS was streaming.
+        obs: Option<ObsAfterEnd>,
     },
+    /// OBS's connection, stream or health changed.
+    Obs(ObsView),
     /// The followed chat said something.
     Chat(ChatEventView),
     /// A moderation call was made (or refused).
     Moderation(ModRecord),
+}
+
+/// OBS's stream when the service ended the live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObsAfterEnd {
+    /// Still streaming (the user may stop it).
+    StillStreaming,
+    /// Stopped, as the settings ask.
+    Stopped,
+    /// The stop was asked for and failed.
+    StopFailed(String),
 }
 
 type Emit = Arc<dyn Fn(DeskEvent) + Send + Sync>;
@@ -61,7 +77,8 @@ pub struct Desk {
     /// Moderation calls made in this run, newest last (at most
     /// [`MAX_MOD_RECORDS`]).
     mod_log: std::sync::Mutex<std::collections::VecDeque<ModRecord>>,
-    settings: std::sync::Mutex<Settings>,
+    settings: Arc<std::sync::Mutex<Settings>>,
+    obs: Arc<ObsDesk>,
     /// Bearer token of the embedded service's operator routes, when the
     /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
     demo_admin_token: Option<String>,
@@ -136,9 +153,13 @@ impl Desk {
         store: Arc<dyn TokenStore>,
         emit: Emit,
     ) -> Self {
+        let obs_emit = emit.clone();
         Self {
             data_dir: data_dir.to_owned(),
             profiles_path: profiles_path.to_owned(),
+            obs: Arc::new(ObsDesk::new(store.clone(), move |view| {
+                obs_emit(DeskEvent::Obs(view))
+            })),
             store,
             slot: LoginSlot::default(),
             emit,
@@ -148,7 +169,41 @@ impl Desk {
             measure_ui: false,
             series: Series::default(),
             mod_log: Default::default(),
-            settings: std::sync::Mutex::new(read_settings(&settings_path(profiles_path))),
+            settings: Arc::new(std::sync::Mutex::new(read_settings(&settings_path(
+                profiles_path,
+            )))),
+        }
+    }
+
+    /// OBS: its connection, Send, Undo, the file fallback.
+    pub fn obs(&self) -> &ObsDesk {
+        &self.obs
+    }
+
+    /// Streamer mode: OBS is streaming, or the setting forces it. Secrets
+    /// are then shown only after an explicit confirmation.
+    pub async fn streamer_mode(&self) -> bool {
+        self.settings().obs.streamer_mode || self.obs.streaming().await
+    }
+
+    /// Send to OBS: a live's server and key.
+    pub async fn send_to_obs(&self, live_id: &str) -> Result<ObsView> {
+        let target = self.stream_target(live_id).await?;
+        self.obs.send(&self.settings().obs, &target).await
+    }
+
+    /// OBS not running: a live's server and key into OBS's settings file.
+    pub async fn write_obs_file(&self, live_id: &str) -> Result<String> {
+        let target = self.stream_target(live_id).await?;
+        self.obs.write_file(&target).await
+    }
+
+    /// Connects to OBS at start when the settings say so (quietly: the
+    /// dashboard shows why not).
+    pub async fn connect_obs_at_start(&self) {
+        let prefs = self.settings().obs;
+        if prefs.connect_at_start {
+            let _ = self.obs.connect(&prefs, None).await;
         }
     }
 
@@ -554,6 +609,7 @@ impl Desk {
         self.state.lock().await.watch = Some((live_id.to_owned(), watch));
         let emit = self.emit.clone();
         let series = self.series.clone();
+        let (obs, settings) = (self.obs.clone(), self.settings.clone());
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 // The tray follows the status, not every poll's counters.
@@ -568,9 +624,19 @@ impl Desk {
                         None
                     }
                     LiveEvent::ForcedEnd { live, reason } => {
+                        let prefs = settings.lock().expect("settings lock").obs.clone();
+                        let obs = match obs.streaming().await {
+                            false => None,
+                            true if !prefs.stop_with_live => Some(ObsAfterEnd::StillStreaming),
+                            true => Some(match obs.stop_stream(&prefs).await {
+                                Ok(()) => ObsAfterEnd::Stopped,
+                                Err(e) => ObsAfterEnd::StopFailed(e.message),
+                            }),
+                        };
                         emit(DeskEvent::ForcedEnd {
                             title: live.title.clone(),
                             reason: *reason,
+                            obs,
                         });
                         None
                     }

@@ -19,6 +19,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod desk;
 pub mod models;
+pub mod obs;
 pub mod tray;
 
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub mod events {
     pub const APP_CHANGED: &str = "app-changed";
     /// The tray asks the window to confirm stopping the live.
     pub const CONFIRM_STOP: &str = "confirm-stop";
+    /// [`crate::models::ObsView`]: OBS's connection, stream or health.
+    pub const OBS: &str = "obs";
 }
 
 /// Command-line options.
@@ -154,6 +157,13 @@ pub fn build<R: Runtime>(
             commands::send_chat,
             commands::moderate,
             commands::moderation_log,
+            commands::obs_view,
+            commands::obs_connect,
+            commands::obs_disconnect,
+            commands::obs_send,
+            commands::obs_undo,
+            commands::obs_write_file,
+            commands::obs_stop_stream,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -184,8 +194,12 @@ pub fn build<R: Runtime>(
                 DeskEvent::Live(view) => {
                     let _ = emit_handle.emit(events::LIVE, view);
                 }
-                DeskEvent::ForcedEnd { title, reason } => {
-                    notify_forced_end(&emit_handle, &title, reason);
+                DeskEvent::ForcedEnd { title, reason, obs } => {
+                    notify_forced_end(&emit_handle, &title, reason, obs);
+                }
+                DeskEvent::Obs(view) => {
+                    tray::set_obs_live(&emit_handle, view.streaming);
+                    let _ = emit_handle.emit(events::OBS, view);
                 }
                 DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
                 DeskEvent::Chat(view) => {
@@ -234,6 +248,12 @@ pub fn build<R: Runtime>(
                     let _ = handle.emit(events::APP_CHANGED, ());
                 });
             }
+            if !options.blank {
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    handle.state::<Desk>().connect_obs_at_start().await;
+                });
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -276,6 +296,7 @@ fn notify_forced_end<R: Runtime>(
     app: &tauri::AppHandle<R>,
     title: &str,
     reason: Option<onair_api::EndReason>,
+    obs: Option<desk::ObsAfterEnd>,
 ) {
     use onair_api::EndReason;
     use tauri_plugin_notification::NotificationExt;
@@ -289,7 +310,18 @@ fn notify_forced_end<R: Runtime>(
         .notification()
         .builder()
         .title("Your live has ended")
-        .body(format!("{title}: {why}."))
+        .body(format!(
+            "{title}: {why}.{}",
+            match obs {
+                None => String::new(),
+                Some(desk::ObsAfterEnd::StillStreaming) =>
+                    " OBS is still streaming: stop it from onair's dashboard (Stop OBS stream)."
+                        .into(),
+                Some(desk::ObsAfterEnd::Stopped) => " OBS's stream was stopped.".into(),
+                Some(desk::ObsAfterEnd::StopFailed(e)) =>
+                    format!(" OBS's stream could not be stopped: {e}"),
+            }
+        ))
         .show();
     if let Err(e) = shown {
         tracing::warn!(error = %e, "notification");

@@ -449,6 +449,77 @@ pub struct Settings {
     /// Deleted messages and those of banned users are hidden instead of
     /// struck out.
     pub hide_moderated: bool,
+    /// OBS Studio's WebSocket server and what onair does with OBS.
+    pub obs: ObsPrefs,
+}
+
+/// Where OBS's WebSocket server listens (its password is in the OS
+/// keyring), and what onair does with OBS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObsPrefs {
+    pub host: String,
+    pub port: u16,
+    /// Connect when onair starts (and keep trying while OBS is closed).
+    pub connect_at_start: bool,
+    /// Streamer mode always on (it is on by itself while OBS streams).
+    pub streamer_mode: bool,
+    /// Stop OBS's stream when the service ends the live.
+    pub stop_with_live: bool,
+}
+
+impl Default for ObsPrefs {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 4455,
+            connect_at_start: false,
+            streamer_mode: false,
+            stop_with_live: false,
+        }
+    }
+}
+
+/// OBS as the app sees it: the connection, OBS's stream, its health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ObsView {
+    pub connected: bool,
+    /// `host:port`.
+    pub endpoint: String,
+    /// obs-websocket's version.
+    pub version: Option<String>,
+    /// OBS is streaming (`outputActive`): streamer mode is on.
+    pub streaming: bool,
+    /// `off` (not connected), `idle`, `starting`, `live`, `reconnecting`,
+    /// `stopping`.
+    pub state: String,
+    /// Reconnects of OBS's stream seen on this connection.
+    pub reconnects: u32,
+    pub bitrate_kbps: Option<f64>,
+    /// 0 to 1.
+    pub congestion: f64,
+    /// Frames OBS skipped (`outputSkippedFrames`) of all it sent.
+    #[ts(type = "number")]
+    pub dropped_frames: u64,
+    #[ts(type = "number")]
+    pub total_frames: u64,
+    /// Send replaced settings that Undo can put back.
+    pub can_undo: bool,
+    /// Why it is not connected.
+    pub problem: Option<IpcError>,
+}
+
+impl ObsView {
+    /// Not connected to OBS at `endpoint`, and why (when there is a why).
+    pub fn offline(endpoint: &impl std::fmt::Display, problem: Option<IpcError>) -> Self {
+        Self {
+            endpoint: endpoint.to_string(),
+            state: "off".into(),
+            problem,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for Settings {
@@ -459,6 +530,7 @@ impl Default for Settings {
             ban_presets: std::collections::BTreeMap::new(),
             chat_buffer: 5000,
             hide_moderated: false,
+            obs: ObsPrefs::default(),
         }
     }
 }
@@ -501,6 +573,20 @@ impl Settings {
     /// Checks what a user may have typed: each channel's presets are 1 to
     /// MAX_PRESETS durations of 1 s to 30 days (spec §4: `banTime` > 0).
     pub fn check(&self) -> Result<(), IpcError> {
+        let host = &self.obs.host;
+        if host.is_empty()
+            || host.len() > 253
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "/?#@".contains(c))
+            || self.obs.port == 0
+        {
+            return Err(IpcError {
+                code: "invalid".into(),
+                message: "OBS: a host name or address, and a port from 1 to 65535".into(),
+                field: Some("obs".into()),
+            });
+        }
         if !(CHAT_BUFFER_MIN..=CHAT_BUFFER_MAX).contains(&self.chat_buffer) {
             return Err(IpcError {
                 code: "invalid".into(),
@@ -620,6 +706,8 @@ pub fn typescript() -> String {
         ModAction::decl(),
         ModRecord::decl(),
         UiStats::decl(),
+        ObsPrefs::decl(),
+        ObsView::decl(),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/models.rs by `cargo test -p onair` with\n\

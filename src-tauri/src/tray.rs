@@ -26,6 +26,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "copy-server", "Copy server URL", true, None::<&str>)?,
             &MenuItem::with_id(app, "copy-key", "Copy stream key", true, None::<&str>)?,
+            &MenuItem::with_id(app, "send-obs", "Send to OBS", true, None::<&str>)?,
             &MenuItem::with_id(app, "stop", "Stop live…", true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
             &MenuItem::with_id(app, "quit", "Quit onair", true, None::<&str>)?,
@@ -40,6 +41,19 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             match event.id().as_ref() {
                 "show" => show(&app),
                 "quit" => app.exit(0),
+                "send-obs" => {
+                    tauri::async_runtime::spawn(async move {
+                        let desk = app.state::<Desk>();
+                        let Some(live) = desk.watched().await else {
+                            return;
+                        };
+                        let said = match desk.send_to_obs(&live).await {
+                            Ok(_) => "The live's server and key are in OBS.".to_owned(),
+                            Err(e) => e.message,
+                        };
+                        notify(&app, "Send to OBS", &said);
+                    });
+                }
                 "stop" => {
                     show(&app);
                     let _ = app.emit(crate::events::CONFIRM_STOP, ());
@@ -76,20 +90,75 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// What the tray shows: the live on air, OBS streaming.
+static LOOK: std::sync::Mutex<(bool, bool)> = std::sync::Mutex::new((false, false));
+
 /// Switches the tray between its on-air and off-air looks.
 pub fn set_on_air<R: Runtime>(app: &AppHandle<R>, on_air: bool) {
+    let look = {
+        let mut look = LOOK.lock().expect("tray lock");
+        look.0 = on_air;
+        *look
+    };
+    show_look(app, look);
+}
+
+/// Says in the tray whether OBS is streaming ("OBS live").
+pub fn set_obs_live<R: Runtime>(app: &AppHandle<R>, obs_live: bool) {
+    let look = {
+        let mut look = LOOK.lock().expect("tray lock");
+        if look.1 == obs_live {
+            return;
+        }
+        look.1 = obs_live;
+        *look
+    };
+    show_look(app, look);
+}
+
+/// The tray's words: "ON AIR", "OBS live", both, or none.
+fn label((on_air, obs_live): (bool, bool)) -> &'static str {
+    match (on_air, obs_live) {
+        (true, true) => "ON AIR · OBS live",
+        (true, false) => "ON AIR",
+        (false, true) => "OBS live",
+        (false, false) => "",
+    }
+}
+
+fn show_look<R: Runtime>(app: &AppHandle<R>, look: (bool, bool)) {
     if let Some(tray) = app.tray_by_id(TRAY) {
-        if let Ok(i) = icon(on_air) {
+        if let Ok(i) = icon(look.0) {
             let _ = tray.set_icon(Some(i));
         }
-        let _ = tray.set_tooltip(Some(if on_air {
-            "onair: ON AIR"
+        let text = label(look);
+        let _ = tray.set_tooltip(Some(if text.is_empty() {
+            "onair: off air".to_owned()
         } else {
-            "onair: off air"
+            format!("onair: {text}")
         }));
         // Text beside the icon where the platform has it (Linux panels,
         // macOS menu bar); Linux trays have no tooltips.
-        let _ = tray.set_title(on_air.then_some("ON AIR"));
-        tracing::info!(on_air, "tray");
+        let _ = tray.set_title((!text.is_empty()).then_some(text));
+        tracing::info!(on_air = look.0, obs_live = look.1, "tray");
+    }
+}
+
+/// A desktop notification (what a tray action did).
+fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "notification");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tray_words() {
+        assert_eq!(super::label((true, true)), "ON AIR · OBS live");
+        assert_eq!(super::label((false, true)), "OBS live");
+        assert_eq!(super::label((true, false)), "ON AIR");
+        assert_eq!(super::label((false, false)), "");
     }
 }

@@ -164,10 +164,12 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     let err = invoke(&webview, "choose_profile", json!({"id": "my-service"})).unwrap_err();
     assert_eq!(err["code"], "transport", "{err}");
     // Settings: hide to the tray by default; a change is saved.
+    let obs_defaults = json!({"host": "127.0.0.1", "port": 4455, "connectAtStart": false,
+                              "streamerMode": false, "stopWithLive": false});
     assert_eq!(
         invoke(&webview, "settings", json!({})).unwrap(),
         json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {},
-               "chatBuffer": 5000, "hideModerated": false})
+               "chatBuffer": 5000, "hideModerated": false, "obs": obs_defaults.clone()})
     );
     let saved = invoke(
         &webview,
@@ -179,7 +181,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     assert_eq!(
         saved,
         json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {},
-               "chatBuffer": 5000, "hideModerated": false})
+               "chatBuffer": 5000, "hideModerated": false, "obs": obs_defaults.clone()})
     );
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");
@@ -226,6 +228,49 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     .unwrap();
     assert_eq!(saved["chatBuffer"], 20_000);
     assert_eq!(saved["hideModerated"], true);
+
+    // OBS: where it listens is checked; nothing listening is said in words.
+    let err = invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"obs": {"host": "a b", "port": 4455}}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["field"], "obs", "{err}");
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"obs": {"host": "127.0.0.1", "port": nobody, "streamerMode": true}}}),
+    )
+    .unwrap();
+    let err = invoke(&webview, "obs_connect", json!({"password": null})).unwrap_err();
+    assert!(
+        ["obs_not_running", "obs_server_off"].contains(&err["code"].as_str().unwrap()),
+        "{err}"
+    );
+    let view = invoke(&webview, "obs_view", json!({})).unwrap();
+    assert_eq!(view["state"], "off");
+    assert_eq!(view["problem"]["code"], err["code"]);
+    assert_eq!(
+        invoke(&webview, "obs_undo", json!({})).unwrap_err()["code"],
+        "obs_nothing_to_undo"
+    );
+    // Streamer mode (forced on): the key only after a confirmation (here
+    // the next check refuses: nobody is logged in).
+    let err = invoke(&webview, "reveal_key", json!({"liveId": "l"})).unwrap_err();
+    assert_eq!(err["code"], "streamer_mode", "{err}");
+    let err = invoke(
+        &webview,
+        "reveal_key",
+        json!({"liveId": "l", "confirmed": true}),
+    )
+    .unwrap_err();
+    assert_ne!(err["code"], "streamer_mode", "{err}");
 
     let view = invoke(&webview, "leave_profile", json!({})).unwrap();
     assert_eq!(view["active"], Value::Null);

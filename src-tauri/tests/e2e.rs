@@ -530,6 +530,10 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     let source = c.source().await.unwrap();
     assert!(!source.contains(&key), "the stream key reached the webview");
 
+    // Real OBS: Send to OBS, streamer mode while OBS streams, Undo, and the
+    // settings file once OBS is closed.
+    obs_phase(&c, &home, &server, &key).await;
+
     // The service goes down: a banner counts down to the next try, the
     // last known counters stay, and the dashboard recovers by itself.
     assert_eq!(operator(&home, "/admin/outage?seconds=15").await, 200);
@@ -922,4 +926,114 @@ async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
     screenshot(&c, "9-viewer-banned").await;
     moderator.unban(live, viewer_id).await.unwrap();
     c.close().await.unwrap();
+}
+
+/// OBS's stream settings as OBS itself reports them (a connection of the
+/// test's own).
+async fn obs_settings(
+    obs: &onair_client::obs::testing::RealObs,
+) -> onair_client::obs::ServiceSettings {
+    let password = onair_api::Secret::new(obs.password.clone());
+    let (ws, _) = onair_client::obs::Obs::connect(&obs.endpoint, Some(&password))
+        .await
+        .unwrap();
+    ws.service_settings().await.unwrap()
+}
+
+/// The dashboard's OBS card against real OBS Studio (started here, its
+/// settings where the app looks for them): connection settings and Test,
+/// Send to OBS (checked in OBS), streamer mode and OBS's health while OBS
+/// streams to a local RTMP sink (Send refused then), Undo, and with OBS
+/// closed, the key written into its profile's service.json.
+async fn obs_phase(c: &Client, home: &Path, server: &str, key: &str) {
+    use onair_client::obs::testing::RealObs;
+    let mut obs = RealObs::start_with(&home.join("obs"), &home.join("config"));
+    let target = onair_client::StreamTarget {
+        server: server.to_owned(),
+        key: onair_api::Secret::new(key),
+    };
+
+    // Settings: the port and password OBS shows; Test connects.
+    find(c, "settings").await.click().await.unwrap();
+    let port = find(c, "obs-port").await;
+    port.clear().await.unwrap();
+    port.send_keys(&format!("{}\u{E004}", obs.endpoint.port))
+        .await
+        .unwrap(); // Tab: the change is saved
+    find(c, "obs-password")
+        .await
+        .send_keys("wrong")
+        .await
+        .unwrap();
+    find(c, "obs-test").await.click().await.unwrap();
+    let why = text_until(c, "obs-test-error", |t| !t.is_empty()).await;
+    assert!(why.contains("refused the password"), "{why}");
+    let field = find(c, "obs-password").await;
+    field.clear().await.unwrap();
+    field.send_keys(&obs.password).await.unwrap();
+    find(c, "obs-test").await.click().await.unwrap();
+    text_until(c, "obs-test-note", |t| t.contains("Connected to OBS")).await;
+    find(c, "settings").await.click().await.unwrap();
+    text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
+
+    // Send to OBS: OBS has the live's server and key.
+    let before = obs_settings(&obs).await;
+    find(c, "obs-send").await.click().await.unwrap();
+    text_until(c, "obs-note", |t| t.contains("are in OBS")).await;
+    assert!(obs_settings(&obs).await.sends_to(&target));
+    screenshot(c, "5-obs").await;
+
+    // OBS streams (to a local sink): streamer mode, health, the tray; a
+    // Send waits for the stream to end; the key shows only after a confirm.
+    let ffmpeg = onair_client::obs::testing::RtmpSink::start();
+    {
+        let password = onair_api::Secret::new(obs.password.clone());
+        let (ws, _) = onair_client::obs::Obs::connect(&obs.endpoint, Some(&password))
+            .await
+            .unwrap();
+        let sink = onair_client::StreamTarget {
+            server: ffmpeg.server.clone(),
+            key: onair_api::Secret::new(ffmpeg.key.clone()),
+        };
+        ws.send_target(&sink).await.unwrap();
+        ws.start_stream().await.unwrap();
+    }
+    text_until(c, "obs-state", |t| t == "LIVE in OBS").await;
+    find(c, "streamer-mode").await;
+    tray_label_until("ON AIR · OBS live").await;
+    text_until(c, "obs-health", |t| t.contains("kb/s")).await;
+    find(c, "reveal").await.click().await.unwrap();
+    find(c, "reveal-confirm").await;
+    assert!(c.find(Locator::Css("[data-testid=key]")).await.is_err());
+    screenshot(c, "5-obs-live").await;
+    find(c, "reveal-confirm").await.click().await.unwrap();
+    assert_eq!(find(c, "key").await.text().await.unwrap(), key);
+    gone(c, "key", Duration::from_secs(10)).await;
+    find(c, "obs-stop").await.click().await.unwrap();
+    text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
+    tray_label_until("ON AIR").await;
+    drop(ffmpeg);
+
+    // Undo: what OBS had before onair's first Send.
+    find(c, "obs-undo").await.click().await.unwrap();
+    text_until(c, "obs-note", |t| t.contains("back as they were")).await;
+    assert_eq!(obs_settings(&obs).await.kind, before.kind);
+
+    // OBS quits: the card says so; the key goes into its settings file.
+    obs.stop();
+    text_until(c, "obs-state", |t| t == "Not connected").await;
+    find(c, "obs-file").await.click().await.unwrap();
+    let note = text_until(c, "obs-note", |t| t.contains("service.json")).await;
+    let file = obs.config_dir().join("basic/profiles/Test/service.json");
+    assert!(note.contains(&file.display().to_string()), "{note}");
+    let (kind, written_server, written_key) =
+        onair_client::obs::files::read_service(&file).unwrap();
+    assert_eq!(
+        (kind.as_str(), written_server.as_str()),
+        ("rtmp_custom", server)
+    );
+    assert_eq!(written_key, key);
+    assert!(!c.source().await.unwrap().contains(key));
+    // The connect-at-start setting stays off: the restart below is quiet.
+    drop(obs);
 }

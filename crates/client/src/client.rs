@@ -148,6 +148,7 @@ impl Connector {
                 &Credentials {
                     refresh_token: None,
                     client_secret: Some(s),
+                    password: None,
                 },
             ),
             None => store.delete(&id, PROFILE_ENTRY),
@@ -432,6 +433,7 @@ impl Client {
                 &Credentials {
                     refresh_token: Some(r),
                     client_secret,
+                    password: None,
                 },
             ),
             None => s.delete(&id, &acc),

@@ -55,6 +55,9 @@ pub enum Error {
     /// An `rtmpPath` that is not `rtmp://` / `rtmps://` with a key.
     #[error("unusable ingest URL: {0}")]
     Ingest(String),
+    /// OBS Studio (its WebSocket server or its settings files).
+    #[error(transparent)]
+    Obs(#[from] crate::obs::ObsError),
 }
 
 /// Why a browser login ended without a session.
@@ -120,6 +123,7 @@ impl Error {
             Error::Profile { .. } => "profile",
             Error::Storage(_) => "storage",
             Error::Ingest(_) => "ingest",
+            Error::Obs(e) => e.code(),
         }
     }
 

@@ -26,6 +26,7 @@ pub mod error;
 pub mod ingest;
 pub mod login;
 pub mod oauth;
+pub mod obs;
 pub mod profile;
 pub mod store;
 pub mod tls;

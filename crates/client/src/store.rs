@@ -26,6 +26,10 @@ pub struct Credentials {
     pub refresh_token: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<Secret>,
+    /// A local tool's password (OBS's WebSocket server; see the app's
+    /// OBS entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
 }
 
 /// Secret storage, one entry per (profile, account). Calls may block (the
@@ -170,6 +174,7 @@ mod tests {
         let creds = Credentials {
             refresh_token: Some(Secret::new("RT-123")),
             client_secret: None,
+            password: None,
         };
         store.save("p", "a", &creds).unwrap();
         assert_eq!(store.load("p", "a").unwrap(), Some(creds.clone()));

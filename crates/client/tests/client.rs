@@ -761,6 +761,7 @@ fn keyring_store_round_trip() {
     let creds = Credentials {
         refresh_token: Some(Secret::new("rt-keyring-test")),
         client_secret: Some(Secret::new("cs-keyring-test")),
+        password: Some(Secret::new("pw-keyring-test")),
     };
     store.save("p", "streamer", &creds).unwrap();
     assert_eq!(store.load("p", "streamer").unwrap(), Some(creds.clone()));

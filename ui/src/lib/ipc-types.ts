@@ -121,7 +121,11 @@ chatBuffer: number,
  * Deleted messages and those of banned users are hidden instead of
  * struck out.
  */
-hideModerated: boolean, };
+hideModerated: boolean, 
+/**
+ * OBS Studio's WebSocket server and what onair does with OBS.
+ */
+obs: ObsPrefs, };
 
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
 /**
@@ -203,3 +207,56 @@ lagMs: number,
  * in and the view's update after it), in milliseconds.
  */
 batchMs: number, };
+
+export type ObsPrefs = { host: string, port: number, 
+/**
+ * Connect when onair starts (and keep trying while OBS is closed).
+ */
+connectAtStart: boolean, 
+/**
+ * Streamer mode always on (it is on by itself while OBS streams).
+ */
+streamerMode: boolean, 
+/**
+ * Stop OBS's stream when the service ends the live.
+ */
+stopWithLive: boolean, };
+
+export type ObsView = { connected: boolean, 
+/**
+ * `host:port`.
+ */
+endpoint: string, 
+/**
+ * obs-websocket's version.
+ */
+version: string | null, 
+/**
+ * OBS is streaming (`outputActive`): streamer mode is on.
+ */
+streaming: boolean, 
+/**
+ * `off` (not connected), `idle`, `starting`, `live`, `reconnecting`,
+ * `stopping`.
+ */
+state: string, 
+/**
+ * Reconnects of OBS's stream seen on this connection.
+ */
+reconnects: number, bitrateKbps: number | null, 
+/**
+ * 0 to 1.
+ */
+congestion: number, 
+/**
+ * Frames OBS skipped (`outputSkippedFrames`) of all it sent.
+ */
+droppedFrames: number, totalFrames: number, 
+/**
+ * Send replaced settings that Undo can put back.
+ */
+canUndo: boolean, 
+/**
+ * Why it is not connected.
+ */
+problem: IpcError | null, };

@@ -13,6 +13,7 @@ import type {
   LiveView,
   ModAction,
   ModRecord,
+  ObsView,
   ProfileInput,
   ProfileView,
   SampleView,
@@ -52,7 +53,7 @@ export const api = {
   addProfile: (input: ProfileInput) => invoke<ProfileView>("add_profile", { input }),
   chooseProfile: (id: string) => invoke<AppView>("choose_profile", { id }),
   leaveProfile: () => invoke<AppView>("leave_profile"),
-  revealKey: (liveId: string) => invoke<string>("reveal_key", { liveId }),
+  revealKey: (liveId: string, confirmed = false) => invoke<string>("reveal_key", { liveId, confirmed }),
   liveSeries: (liveId: string) => invoke<SampleView[]>("live_series", { liveId }),
   uiReady: (screen: string) => invoke<void>("ui_ready", { screen }),
   uiStats: (stats: UiStats) => invoke<void>("ui_stats", { stats }),
@@ -65,6 +66,13 @@ export const api = {
   moderate: (liveId: string, userId: string, action: ModAction) =>
     invoke<ModRecord>("moderate", { liveId, userId, action }),
   moderationLog: (liveId: string) => invoke<ModRecord[]>("moderation_log", { liveId }),
+  obsView: () => invoke<ObsView>("obs_view"),
+  obsConnect: (password: string | null) => invoke<ObsView>("obs_connect", { password }),
+  obsDisconnect: () => invoke<void>("obs_disconnect"),
+  obsSend: (liveId: string) => invoke<ObsView>("obs_send", { liveId }),
+  obsUndo: () => invoke<ObsView>("obs_undo"),
+  obsWriteFile: (liveId: string) => invoke<string>("obs_write_file", { liveId }),
+  obsStopStream: () => invoke<void>("obs_stop_stream"),
 };
 
 export const on = {
@@ -78,6 +86,7 @@ export const on = {
     listen<ChatEventView>("chat-event", (e) => f(e.payload)),
   moderation: (f: (e: ModRecord) => void): Promise<UnlistenFn> =>
     listen<ModRecord>("moderation", (e) => f(e.payload)),
+  obs: (f: (e: ObsView) => void): Promise<UnlistenFn> => listen<ObsView>("obs", (e) => f(e.payload)),
 };
 
 /** An IpcError from whatever a command rejected with. */

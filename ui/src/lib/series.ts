@@ -36,11 +36,17 @@ export function append(samples: SampleView[], s: SampleView, max = 10_000): Samp
   return next;
 }
 
-/** A moderation action on the chart: a dashed line at `x` (seconds). */
+/** A moderation action (or a reconnect of OBS's stream) on the chart: a
+ * dashed line at `x` (seconds). */
 export interface Marker {
   x: number;
-  kind: ModAction["kind"];
+  kind: ModAction["kind"] | "obsReconnect";
   colour: string;
+}
+
+/** Reconnects of OBS's stream (ms since the epoch) as markers. */
+export function obsMarkers(atMs: number[]): Marker[] {
+  return atMs.map((at) => ({ x: at / 1000, kind: "obsReconnect", colour: "#c678dd" }));
 }
 
 const MARK_COLOUR: Record<ModAction["kind"], string> = {

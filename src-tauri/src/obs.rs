@@ -1,0 +1,404 @@
+//! The app's OBS side, without Tauri types: where OBS listens (settings)
+//! and its password (OS keyring), the connection and what it reports
+//! (OBS's stream state for streamer mode and the tray, its health for the
+//! dashboard), Send / Undo, and the `service.json` fallback. The protocol
+//! and the files are onair-client's (`onair_client::obs`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use onair_api::Secret;
+use onair_client::obs::files::{self, ObsFiles};
+use onair_client::obs::{Endpoint, Obs, ObsError, ObsEvent, OutputState, ServiceSettings};
+use onair_client::{Credentials, StreamTarget, TokenStore};
+use tokio::sync::{mpsc, Mutex};
+
+use crate::models::{IpcError, ObsPrefs, ObsView};
+
+/// The keyring "profile" of OBS passwords, one entry per `host:port`
+/// (profile ids cannot hold ':', so no profile's entry can clash).
+pub const OBS_ENTRY: &str = ":obs";
+
+/// How often OBS's stream is asked about while it streams.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
+/// How often a lost connection is tried again (not after a kick).
+const RETRY_EVERY: Duration = Duration::from_secs(10);
+
+type Result<T> = std::result::Result<T, IpcError>;
+type Emit = Arc<dyn Fn(ObsView) + Send + Sync>;
+
+fn endpoint(p: &ObsPrefs) -> Endpoint {
+    Endpoint {
+        host: p.host.clone(),
+        port: p.port,
+    }
+}
+
+/// The OBS side of the app.
+pub struct ObsDesk {
+    store: Arc<dyn TokenStore>,
+    emit: Emit,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for ObsDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObsDesk").finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    obs: Option<Obs>,
+    /// What Send replaced, for Undo.
+    undo: Option<ServiceSettings>,
+    view: ObsView,
+    /// The task following the connection (events, health, reconnects).
+    task: Option<tokio::task::AbortHandle>,
+}
+
+impl Inner {
+    fn drop_connection(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.obs = None;
+    }
+}
+
+impl ObsDesk {
+    pub fn new(store: Arc<dyn TokenStore>, emit: impl Fn(ObsView) + Send + Sync + 'static) -> Self {
+        Self {
+            store,
+            emit: Arc::new(emit),
+            inner: Arc::new(Mutex::new(Inner::default())),
+        }
+    }
+
+    /// What the UI shows of OBS now.
+    pub async fn view(&self) -> ObsView {
+        self.inner.lock().await.view.clone()
+    }
+
+    /// Whether OBS is streaming (streamer mode).
+    pub async fn streaming(&self) -> bool {
+        self.inner.lock().await.view.streaming
+    }
+
+    async fn password(&self, ep: &Endpoint) -> Result<Option<Secret>> {
+        let (store, account) = (self.store.clone(), ep.to_string());
+        let creds = tokio::task::spawn_blocking(move || store.load(OBS_ENTRY, &account))
+            .await
+            .map_err(|e| IpcError::new("internal", e.to_string()))??;
+        Ok(creds.and_then(|c| c.password))
+    }
+
+    async fn save_password(&self, ep: &Endpoint, password: Secret) -> Result<()> {
+        let (store, account) = (self.store.clone(), ep.to_string());
+        tokio::task::spawn_blocking(move || {
+            store.save(
+                OBS_ENTRY,
+                &account,
+                &Credentials {
+                    password: Some(password),
+                    ..Credentials::default()
+                },
+            )
+        })
+        .await
+        .map_err(|e| IpcError::new("internal", e.to_string()))??;
+        Ok(())
+    }
+
+    /// Connects to OBS (replacing a connection before). `password`, when
+    /// given, is tried and, once OBS took it, kept in the OS keyring;
+    /// otherwise the kept one is used.
+    pub async fn connect(&self, prefs: &ObsPrefs, password: Option<String>) -> Result<ObsView> {
+        let ep = endpoint(prefs);
+        let given = password.filter(|p| !p.is_empty()).map(Secret::new);
+        let password = match given.clone() {
+            Some(p) => Some(p),
+            None => self.password(&ep).await?,
+        };
+        self.inner.lock().await.drop_connection();
+        let connected = Obs::connect(&ep, password.as_ref()).await;
+        let (obs, events) = match connected {
+            Ok(ok) => ok,
+            Err(e) => {
+                let view = {
+                    let mut inner = self.inner.lock().await;
+                    inner.view = ObsView::offline(&ep, Some(e.clone().into_ipc()));
+                    inner.view.clone()
+                };
+                (self.emit)(view);
+                return Err(e.into_ipc());
+            }
+        };
+        if let Some(p) = given {
+            self.save_password(&ep, p).await?;
+        }
+        let view = self.adopt(&ep, obs, events).await;
+        Ok(view)
+    }
+
+    /// Takes a fresh connection: its first status, then a task following it.
+    async fn adopt(
+        &self,
+        ep: &Endpoint,
+        obs: Obs,
+        events: mpsc::UnboundedReceiver<ObsEvent>,
+    ) -> ObsView {
+        let status = obs.stream_status().await.unwrap_or_default();
+        let view = {
+            let mut inner = self.inner.lock().await;
+            inner.view = ObsView {
+                connected: true,
+                endpoint: ep.to_string(),
+                version: Some(obs.version().to_owned()),
+                streaming: status.active,
+                state: if status.active { "live" } else { "idle" }.into(),
+                can_undo: inner.undo.is_some(),
+                ..ObsView::default()
+            };
+            inner.obs = Some(obs.clone());
+            let task = tokio::spawn(follow(
+                Arc::downgrade(&self.inner),
+                self.emit.clone(),
+                self.store.clone(),
+                ep.clone(),
+                obs,
+                events,
+            ));
+            inner.task = Some(task.abort_handle());
+            inner.view.clone()
+        };
+        (self.emit)(view.clone());
+        view
+    }
+
+    /// Closes the connection (no reconnects until the next connect).
+    pub async fn disconnect(&self, prefs: &ObsPrefs) {
+        let view = {
+            let mut inner = self.inner.lock().await;
+            inner.drop_connection();
+            inner.view = ObsView::offline(&endpoint(prefs), None);
+            inner.view.clone()
+        };
+        (self.emit)(view);
+    }
+
+    /// The connection, opened on demand with the kept password.
+    async fn obs(&self, prefs: &ObsPrefs) -> Result<Obs> {
+        if let Some(obs) = self.inner.lock().await.obs.clone() {
+            return Ok(obs);
+        }
+        self.connect(prefs, None).await?;
+        self.inner
+            .lock()
+            .await
+            .obs
+            .clone()
+            .ok_or_else(|| ObsError::Closed("the connection ended".into()).into_ipc())
+    }
+
+    /// Send to OBS: the live's server and key, read back; what was there
+    /// before is kept for Undo.
+    pub async fn send(&self, prefs: &ObsPrefs, target: &StreamTarget) -> Result<ObsView> {
+        let obs = self.obs(prefs).await?;
+        let previous = obs.send_target(target).await.map_err(ObsError::into_ipc)?;
+        let view = {
+            let mut inner = self.inner.lock().await;
+            // Undo goes back to what OBS had before onair's first send.
+            if inner.undo.is_none() {
+                inner.undo = Some(previous);
+            }
+            inner.view.can_undo = true;
+            inner.view.problem = None;
+            inner.view.clone()
+        };
+        (self.emit)(view.clone());
+        Ok(view)
+    }
+
+    /// Undo: OBS's stream settings as they were before Send.
+    pub async fn undo(&self, prefs: &ObsPrefs) -> Result<ObsView> {
+        let Some(previous) = self.inner.lock().await.undo.clone() else {
+            return Err(IpcError::new(
+                "obs_nothing_to_undo",
+                "nothing was sent to OBS",
+            ));
+        };
+        let obs = self.obs(prefs).await?;
+        obs.restore(&previous).await.map_err(ObsError::into_ipc)?;
+        let view = {
+            let mut inner = self.inner.lock().await;
+            inner.undo = None;
+            inner.view.can_undo = false;
+            inner.view.clone()
+        };
+        (self.emit)(view.clone());
+        Ok(view)
+    }
+
+    /// OBS not running: the server and key into its current profile's
+    /// `service.json` (a `.bak` of the old one). Returns the file's path.
+    pub async fn write_file(&self, target: &StreamTarget) -> Result<String> {
+        let target = target.clone();
+        tokio::task::spawn_blocking(move || {
+            let files = ObsFiles::find()?;
+            files
+                .send_target(&target, files::obs_running())
+                .map(|p| p.display().to_string())
+        })
+        .await
+        .map_err(|e| IpcError::new("internal", e.to_string()))?
+        .map_err(ObsError::into_ipc)
+    }
+
+    /// Stops OBS's stream (the service ended the live while OBS streams).
+    pub async fn stop_stream(&self, prefs: &ObsPrefs) -> Result<()> {
+        let obs = self.obs(prefs).await?;
+        obs.stop_stream().await.map_err(ObsError::into_ipc)
+    }
+}
+
+trait IntoIpc {
+    fn into_ipc(self) -> IpcError;
+}
+
+impl IntoIpc for ObsError {
+    fn into_ipc(self) -> IpcError {
+        IpcError::new(self.code(), self.to_string())
+    }
+}
+
+/// OBS's stream state in the UI's words.
+fn state_name(state: OutputState) -> &'static str {
+    match state {
+        OutputState::Starting => "starting",
+        OutputState::Started | OutputState::Reconnected => "live",
+        OutputState::Reconnecting => "reconnecting",
+        OutputState::Stopping => "stopping",
+        OutputState::Stopped | OutputState::Other => "idle",
+    }
+}
+
+/// Follows one connection: OBS's stream events, its health every
+/// [`HEALTH_EVERY`] while it streams, and after a lost connection tries
+/// again every [`RETRY_EVERY`], except after a kick (4011).
+async fn follow(
+    inner: std::sync::Weak<Mutex<Inner>>,
+    emit: Emit,
+    store: Arc<dyn TokenStore>,
+    ep: Endpoint,
+    mut obs: Obs,
+    mut events: mpsc::UnboundedReceiver<ObsEvent>,
+) {
+    let mut tick = tokio::time::interval(HEALTH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<(Instant, u64)> = None;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let why = match event {
+                    Some(ObsEvent::Stream { active, state }) => {
+                        let Some(inner) = inner.upgrade() else { return };
+                        let view = {
+                            let mut inner = inner.lock().await;
+                            let v = &mut inner.view;
+                            v.streaming = active;
+                            v.state = state_name(state).into();
+                            if state == OutputState::Reconnecting {
+                                v.reconnects += 1;
+                            }
+                            if !active {
+                                v.bitrate_kbps = None;
+                                last = None;
+                            }
+                            v.clone()
+                        };
+                        emit(view);
+                        continue;
+                    }
+                    Some(ObsEvent::Closed(why)) => why,
+                    None => ObsError::Closed("the connection ended".into()),
+                };
+                let kicked = why == ObsError::Kicked;
+                {
+                    let Some(inner) = inner.upgrade() else { return };
+                    let view = {
+                        let mut inner = inner.lock().await;
+                        inner.obs = None;
+                        inner.view = ObsView::offline(&ep, Some(why.into_ipc()));
+                        inner.view.clone()
+                    };
+                    emit(view);
+                }
+                if kicked {
+                    return;
+                }
+                // Try again now and then, quietly, with the kept password.
+                loop {
+                    tokio::time::sleep(RETRY_EVERY).await;
+                    let password = {
+                        let (store, account) = (store.clone(), ep.to_string());
+                        tokio::task::spawn_blocking(move || store.load(OBS_ENTRY, &account))
+                            .await
+                            .ok()
+                            .and_then(|r| r.ok().flatten())
+                            .and_then(|c| c.password)
+                    };
+                    if let Ok((fresh, fresh_events)) = Obs::connect(&ep, password.as_ref()).await {
+                        let Some(inner) = inner.upgrade() else { return };
+                        let status = fresh.stream_status().await.unwrap_or_default();
+                        let view = {
+                            let mut inner = inner.lock().await;
+                            inner.obs = Some(fresh.clone());
+                            inner.view = ObsView {
+                                connected: true,
+                                endpoint: ep.to_string(),
+                                version: Some(fresh.version().to_owned()),
+                                streaming: status.active,
+                                state: if status.active { "live" } else { "idle" }.into(),
+                                can_undo: inner.undo.is_some(),
+                                ..ObsView::default()
+                            };
+                            inner.view.clone()
+                        };
+                        emit(view);
+                        obs = fresh;
+                        events = fresh_events;
+                        break;
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let Some(inner) = inner.upgrade() else { return };
+                if !inner.lock().await.view.streaming {
+                    continue;
+                }
+                let Ok(status) = obs.stream_status().await else { continue };
+                let now = Instant::now();
+                let bitrate = last
+                    .filter(|(at, bytes)| status.bytes >= *bytes && now > *at)
+                    .map(|(at, bytes)| {
+                        (status.bytes - bytes) as f64 * 8.0 / 1000.0 / (now - at).as_secs_f64()
+                    });
+                last = Some((now, status.bytes));
+                let view = {
+                    let mut inner = inner.lock().await;
+                    let v = &mut inner.view;
+                    v.bitrate_kbps = bitrate.map(|b| b.round());
+                    v.congestion = status.congestion;
+                    v.dropped_frames = status.skipped_frames;
+                    v.total_frames = status.total_frames;
+                    if status.reconnecting {
+                        v.state = "reconnecting".into();
+                    }
+                    v.clone()
+                };
+                emit(view);
+            }
+        }
+    }
+}
