@@ -105,6 +105,7 @@ impl RealObs {
         let port = free_port();
         let password = format!("obs-{:016x}", rand::random::<u64>());
         let config = config_home.join("obs-studio");
+        std::fs::create_dir_all(&home).unwrap();
         std::fs::create_dir_all(config.join("basic/profiles/Test")).unwrap();
         std::fs::create_dir_all(config.join("basic/scenes")).unwrap();
         std::fs::write(
