@@ -393,6 +393,18 @@ mod chat {
         batch_ms: f64,
     }
 
+    /// Resident memory of each process of `root`'s tree, by name.
+    fn rss_by_process(root: u32) -> String {
+        tree(root)
+            .iter()
+            .map(|p| {
+                let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+                format!("{} {} MiB", name.trim(), rss_kib(&[*p]) / 1024)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The page's reports in the log after byte `from`.
     fn reports(log: &Path, from: usize) -> Vec<Report> {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -507,10 +519,16 @@ mod chat {
         client.start_live(&live_id).await.unwrap();
         let began = Instant::now();
         let mut rss_min1 = 0;
+        let mut minute = 0;
         while began.elapsed() < Duration::from_secs(secs) {
             tokio::time::sleep(Duration::from_secs(1)).await;
             if rss_min1 == 0 && began.elapsed() >= Duration::from_secs(60.min(secs)) {
                 rss_min1 = rss_kib(&tree(app.child.id()));
+            }
+            // Memory by process, each minute of a long run.
+            if secs > 60 && began.elapsed() >= Duration::from_secs(60 * (minute + 1)) {
+                minute += 1;
+                eprintln!("minute {minute}: {}", rss_by_process(app.child.id()));
             }
         }
         let rss_end = rss_kib(&tree(app.child.id()));

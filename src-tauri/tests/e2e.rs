@@ -981,6 +981,12 @@ async fn obs_phase(c: &Client, home: &Path, server: &str, key: &str) {
     find(c, "obs-send").await.click().await.unwrap();
     text_until(c, "obs-note", |t| t.contains("are in OBS")).await;
     assert!(obs_settings(&obs).await.sends_to(&target));
+    c.execute(
+        "document.querySelector('[data-testid=obs]').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await
+    .unwrap();
     screenshot(c, "5-obs").await;
 
     // OBS streams (to a local sink): streamer mode, health, the tray; a
@@ -1005,6 +1011,12 @@ async fn obs_phase(c: &Client, home: &Path, server: &str, key: &str) {
     find(c, "reveal").await.click().await.unwrap();
     find(c, "reveal-confirm").await;
     assert!(c.find(Locator::Css("[data-testid=key]")).await.is_err());
+    c.execute(
+        "document.querySelector('[data-testid=obs]').scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
     screenshot(c, "5-obs-live").await;
     find(c, "reveal-confirm").await.click().await.unwrap();
     assert_eq!(find(c, "key").await.text().await.unwrap(), key);
