@@ -1,14 +1,15 @@
 //! Tauri commands: parse, delegate to the [`Desk`](crate::desk::Desk) (and
 //! so to `onair-client`), map errors to the one IPC shape. Nothing else.
 
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::clipboard;
 use crate::desk::Desk;
 use crate::models::{
-    AppView, ChannelView, ChatMessageView, CreateLiveInput, IpcError, LiveView, ModAction,
-    ModRecord, ObsView, ProfileInput, ProfileView, SampleView, SessionEventView, Settings,
-    StreamSessionView, UiStats,
+    AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, IpcError, LiveView,
+    ModAction, ModRecord, ObsView, ProfileInput, ProfileView, SampleView, SessionEventView,
+    Settings, StreamSessionView, UiStats,
 };
 
 type Result<T> = std::result::Result<T, IpcError>;
@@ -92,8 +93,17 @@ pub async fn unwatch_live(desk: State<'_, Desk>) -> Result<()> {
 
 /// Follows a live's chat for the chat pane (events: `chat-event`).
 #[tauri::command]
-pub async fn follow_chat(desk: State<'_, Desk>, live_id: String) -> Result<()> {
-    desk.follow_chat(&live_id).await
+pub async fn follow_chat(
+    desk: State<'_, Desk>,
+    live_id: String,
+    on_event: Channel<ChatEventView>,
+) -> Result<()> {
+    // A channel, not a window event: a busy chat's batches (up to 1,000
+    // messages) are fetched by the page instead of evaluated as scripts.
+    desk.follow_chat(&live_id, move |view| {
+        let _ = on_event.send(view);
+    })
+    .await
 }
 
 #[tauri::command]

@@ -45,11 +45,18 @@ pub enum DeskEvent {
     },
     /// OBS's connection, stream or health changed.
     Obs(ObsView),
-    /// The followed chat said something.
-    Chat(ChatEventView),
     /// A moderation call was made (or refused).
     Moderation(ModRecord),
 }
+
+/// Why a connection to OBS failed when OBS is just not there (yet).
+const OBS_NOT_THERE: &[&str] = &[
+    "obs_not_running",
+    "obs_server_off",
+    "obs_unreachable",
+    "obs_timeout",
+    "obs_closed",
+];
 
 /// OBS's stream when the service ended the live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,12 +205,21 @@ impl Desk {
         self.obs.write_file(&target).await
     }
 
-    /// Connects to OBS at start when the settings say so (quietly: the
-    /// dashboard shows why not).
+    /// Connects to OBS at start when the settings say so, and keeps trying
+    /// quietly while OBS is not there (the dashboard shows why); a refused
+    /// password ends the tries.
     pub async fn connect_obs_at_start(&self) {
-        let prefs = self.settings().obs;
-        if prefs.connect_at_start {
-            let _ = self.obs.connect(&prefs, None).await;
+        loop {
+            let prefs = self.settings().obs;
+            if !prefs.connect_at_start || self.obs.view().await.connected {
+                return;
+            }
+            match self.obs.connect(&prefs, None).await {
+                Err(e) if OBS_NOT_THERE.contains(&e.code.as_str()) => {
+                    tokio::time::sleep(crate::obs::RETRY_EVERY).await;
+                }
+                _ => return,
+            }
         }
     }
 
@@ -652,17 +668,21 @@ impl Desk {
 
     /// Follows a live's chat (spec §4 LIVE_CHAT_LIST) for the chat pane,
     /// replacing the chat followed before; batches arrive as
-    /// [`DeskEvent::Chat`], each message once, in the service's order.
-    pub async fn follow_chat(&self, live_id: &str) -> Result<()> {
+    /// `sink` (the pane's channel), each message once, in the service's
+    /// order.
+    pub async fn follow_chat(
+        &self,
+        live_id: &str,
+        sink: impl Fn(ChatEventView) + Send + 'static,
+    ) -> Result<()> {
         let client = self.client().await?;
         client.require(OptionalApi::LiveChatList).await?;
         let (watch, mut rx) = follow_chat(client, live_id, ChatOptions::default());
         self.state.lock().await.chat = Some(watch);
-        let emit = self.emit.clone();
         let live_id = live_id.to_owned();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
-                emit(DeskEvent::Chat(ChatEventView::from_event(&live_id, event)));
+                sink(ChatEventView::from_event(&live_id, event));
             }
         });
         Ok(())

@@ -36,8 +36,6 @@ pub mod events {
     pub const LOGIN_FINISHED: &str = "login-finished";
     /// The watched live: a `LiveEventView`.
     pub const LIVE: &str = "live-event";
-    /// [`crate::models::ChatEventView`]: the followed chat.
-    pub const CHAT: &str = "chat-event";
     /// [`crate::models::ModRecord`]: a moderation call made.
     pub const MODERATION: &str = "moderation";
     /// The profile or the login changed outside a command (start-up).
@@ -202,9 +200,6 @@ pub fn build<R: Runtime>(
                     let _ = emit_handle.emit(events::OBS, view);
                 }
                 DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
-                DeskEvent::Chat(view) => {
-                    let _ = emit_handle.emit(events::CHAT, view);
-                }
                 DeskEvent::Moderation(record) => {
                     let _ = emit_handle.emit(events::MODERATION, record);
                 }

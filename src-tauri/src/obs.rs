@@ -22,7 +22,7 @@ pub const OBS_ENTRY: &str = ":obs";
 /// How often OBS's stream is asked about while it streams.
 const HEALTH_EVERY: Duration = Duration::from_secs(2);
 /// How often a lost connection is tried again (not after a kick).
-const RETRY_EVERY: Duration = Duration::from_secs(10);
+pub(crate) const RETRY_EVERY: Duration = Duration::from_secs(10);
 
 type Result<T> = std::result::Result<T, IpcError>;
 type Emit = Arc<dyn Fn(ObsView) + Send + Sync>;
@@ -148,18 +148,10 @@ impl ObsDesk {
         obs: Obs,
         events: mpsc::UnboundedReceiver<ObsEvent>,
     ) -> ObsView {
-        let status = obs.stream_status().await.unwrap_or_default();
+        let active = obs.stream_status().await.unwrap_or_default().active;
         let view = {
             let mut inner = self.inner.lock().await;
-            inner.view = ObsView {
-                connected: true,
-                endpoint: ep.to_string(),
-                version: Some(obs.version().to_owned()),
-                streaming: status.active,
-                state: if status.active { "live" } else { "idle" }.into(),
-                can_undo: inner.undo.is_some(),
-                ..ObsView::default()
-            };
+            inner.view = connected_view(ep, &obs, active, inner.undo.is_some());
             inner.obs = Some(obs.clone());
             let task = tokio::spawn(follow(
                 Arc::downgrade(&self.inner),
@@ -272,6 +264,19 @@ impl IntoIpc for ObsError {
     }
 }
 
+/// A fresh connection's view: OBS streaming (`active`) or not.
+fn connected_view(ep: &Endpoint, obs: &Obs, active: bool, can_undo: bool) -> ObsView {
+    ObsView {
+        connected: true,
+        endpoint: ep.to_string(),
+        version: Some(obs.version().to_owned()),
+        streaming: active,
+        state: if active { "live" } else { "idle" }.into(),
+        can_undo,
+        ..ObsView::default()
+    }
+}
+
 /// OBS's stream state in the UI's words.
 fn state_name(state: OutputState) -> &'static str {
     match state {
@@ -350,19 +355,11 @@ async fn follow(
                     };
                     if let Ok((fresh, fresh_events)) = Obs::connect(&ep, password.as_ref()).await {
                         let Some(inner) = inner.upgrade() else { return };
-                        let status = fresh.stream_status().await.unwrap_or_default();
+                        let active = fresh.stream_status().await.unwrap_or_default().active;
                         let view = {
                             let mut inner = inner.lock().await;
                             inner.obs = Some(fresh.clone());
-                            inner.view = ObsView {
-                                connected: true,
-                                endpoint: ep.to_string(),
-                                version: Some(fresh.version().to_owned()),
-                                streaming: status.active,
-                                state: if status.active { "live" } else { "idle" }.into(),
-                                can_undo: inner.undo.is_some(),
-                                ..ObsView::default()
-                            };
+                            inner.view = connected_view(&ep, &fresh, active, inner.undo.is_some());
                             inner.view.clone()
                         };
                         emit(view);
@@ -400,5 +397,125 @@ async fn follow(
                 emit(view);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures_util::{SinkExt, StreamExt};
+    use onair_client::MemoryStore;
+    use serde_json::{json, Value};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::*;
+
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+
+    /// Answers the handshake with obs-websocket's subprotocol.
+    #[allow(clippy::result_large_err)] // the callback's signature is tungstenite's
+    fn with_subprotocol(
+        _: &Request,
+        mut resp: Response,
+    ) -> std::result::Result<Response, ErrorResponse> {
+        resp.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "obswebsocket.json".parse().expect("a header value"),
+        );
+        Ok(resp)
+    }
+
+    /// A stand-in for OBS's WebSocket server (obs-websocket 5, no
+    /// password) that answers one request, then closes with `code`.
+    /// Returns its port and how many connections it took.
+    async fn closing_obs(code: u16) -> (u16, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let taken = Arc::new(AtomicUsize::new(0));
+        let count = taken.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut ws = tokio_tungstenite::accept_hdr_async(tcp, with_subprotocol)
+                        .await
+                        .unwrap();
+                    let send = |v: Value| Message::text(v.to_string());
+                    ws.send(send(
+                        json!({"op": 0, "d": {"obsWebSocketVersion": "5.1.0", "rpcVersion": 1}}),
+                    ))
+                    .await
+                    .unwrap();
+                    let _identify = ws.next().await;
+                    ws.send(send(json!({"op": 2, "d": {"negotiatedRpcVersion": 1}})))
+                        .await
+                        .unwrap();
+                    // GetStreamStatus: not streaming.
+                    if let Some(Ok(Message::Text(t))) = ws.next().await {
+                        let r: Value = serde_json::from_str(t.as_str()).unwrap();
+                        ws.send(send(json!({"op": 7, "d": {
+                            "requestType": r["d"]["requestType"], "requestId": r["d"]["requestId"],
+                            "requestStatus": {"result": true, "code": 100},
+                            "responseData": {"outputActive": false}}})))
+                            .await
+                            .unwrap();
+                    }
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let _ = ws
+                        .close(Some(CloseFrame {
+                            code: CloseCode::from(code),
+                            reason: "".into(),
+                        }))
+                        .await;
+                });
+            }
+        });
+        (port, taken)
+    }
+
+    async fn desk_on(port: u16) -> (ObsDesk, ObsPrefs) {
+        let desk = ObsDesk::new(Arc::new(MemoryStore::default()), |_| {});
+        let prefs = ObsPrefs {
+            port,
+            ..ObsPrefs::default()
+        };
+        desk.connect(&prefs, None).await.unwrap();
+        (desk, prefs)
+    }
+
+    async fn problem_becomes(desk: &ObsDesk, code: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let v = desk.view().await;
+            if v.problem.as_ref().map(|p| p.code.as_str()) == Some(code) {
+                assert!(!v.connected && v.state == "off", "{v:?}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "{v:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_kicked_from_obs_is_not_reconnected_but_a_lost_one_is() {
+        let (kick_port, kicked) = closing_obs(4011).await;
+        let (lost_port, lost) = closing_obs(1001).await;
+        let (kicked_desk, _) = desk_on(kick_port).await;
+        let (lost_desk, _) = desk_on(lost_port).await;
+        problem_becomes(&kicked_desk, "obs_kicked").await;
+        problem_becomes(&lost_desk, "obs_closed").await;
+        tokio::time::sleep(RETRY_EVERY + Duration::from_secs(2)).await;
+        assert_eq!(
+            kicked.load(Ordering::SeqCst),
+            1,
+            "a kicked session came back"
+        );
+        assert!(
+            lost.load(Ordering::SeqCst) >= 2,
+            "a lost session was not tried again"
+        );
     }
 }

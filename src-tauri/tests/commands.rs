@@ -84,7 +84,12 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     .unwrap_err();
     assert!(err.as_str().is_some_and(|e| e.contains("action")), "{err}");
     assert_eq!(
-        invoke(&webview, "follow_chat", json!({"liveId": "l"})).unwrap_err()["code"],
+        invoke(
+            &webview,
+            "follow_chat",
+            json!({"liveId": "l", "onEvent": "__CHANNEL__:7"})
+        )
+        .unwrap_err()["code"],
         "no_session"
     );
 

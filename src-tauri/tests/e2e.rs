@@ -530,9 +530,9 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     let source = c.source().await.unwrap();
     assert!(!source.contains(&key), "the stream key reached the webview");
 
-    // Real OBS: Send to OBS, streamer mode while OBS streams, Undo, and the
-    // settings file once OBS is closed.
-    obs_phase(&c, &home, &server, &key).await;
+    // Real OBS: Send to OBS, streamer mode while OBS streams (it streams
+    // on, to be stopped with the live below).
+    let (obs, sink, obs_before) = obs_phase(&c, &home, &server, &key).await;
 
     // The service goes down: a banner counts down to the next try, the
     // last known counters stay, and the dashboard recovers by itself.
@@ -557,6 +557,16 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     tray_label_until("").await;
     text_until(&c, "sessions", |t| t.contains("channel disabled")).await;
     screenshot(&c, "5-forced-end").await;
+    // OBS's stream was stopped with the live (the setting is on); then
+    // Undo, and the settings file once OBS is closed.
+    text_until(&c, "obs-state", |t| t == "Connected, not streaming").await;
+    let password = onair_api::Secret::new(obs.password.clone());
+    let (ws, _) = onair_client::obs::Obs::connect(&obs.endpoint, Some(&password))
+        .await
+        .unwrap();
+    assert!(!ws.stream_status().await.unwrap().active);
+    drop((ws, sink));
+    obs_after_end(&c, obs, obs_before, &server, &key).await;
     // Off air, the key may change; copying again gives the new one.
     find(&c, "regenerate").await.click().await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -821,20 +831,41 @@ async fn open_as(driver: &Driver, name: &str, open: &str) -> Client {
     c
 }
 
+/// `user` (login, name) joins the chat of a live opened by `open` (id or
+/// link) in a new start of the app, says `text`, and the pane names their
+/// role in `role` words.
+async fn joins(
+    home: &Path,
+    (user, name): (&str, &str),
+    open: &str,
+    text: &str,
+    role: &str,
+) -> (Driver, Client) {
+    let driver = Driver::start(home, user);
+    let c = open_as(&driver, name, open).await;
+    find(&c, "chat-input")
+        .await
+        .send_keys(&format!("{text}\u{E007}"))
+        .await
+        .unwrap();
+    message(&c, text).await;
+    text_until(&c, "chat-role", |t| t.contains(role)).await;
+    (driver, c)
+}
+
 /// Moderator Lee, a chat admin of the streamer's live: after their first
 /// message the service names them admin and the controls appear (delete,
 /// bans; no chat admin grants, which are the owner's); each call checked
 /// on the service's side.
 async fn moderator_moderates(home: &Path, live: &str) {
-    let driver = Driver::start(home, "moderator");
-    let c = open_as(&driver, "Moderator Lee", live).await;
-    find(&c, "chat-input")
-        .await
-        .send_keys("moderator on duty\u{E007}")
-        .await
-        .unwrap();
-    message(&c, "moderator on duty").await;
-    text_until(&c, "chat-role", |t| t.contains("chat admin of this live")).await;
+    let (_driver, c) = joins(
+        home,
+        ("moderator", "Moderator Lee"),
+        live,
+        "moderator on duty",
+        "chat admin of this live",
+    )
+    .await;
     let viewer = login_as(home, "viewer", "viewer").await;
     let streamer = login_as(home, "streamer", "streamer").await;
 
@@ -874,15 +905,14 @@ async fn moderator_moderates(home: &Path, live: &str) {
 /// Viewer Park: reads and writes the chat, sees no moderation control, and
 /// is told when a ban refuses their message (the text stays).
 async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
-    let driver = Driver::start(home, "viewer");
-    let c = open_as(&driver, "Viewer Park", link).await;
-    find(&c, "chat-input")
-        .await
-        .send_keys("viewer from the app\u{E007}")
-        .await
-        .unwrap();
-    message(&c, "viewer from the app").await;
-    text_until(&c, "chat-role", |t| t.contains("as a viewer")).await;
+    let (_driver, c) = joins(
+        home,
+        ("viewer", "Viewer Park"),
+        link,
+        "viewer from the app",
+        "as a viewer",
+    )
+    .await;
     let moderator = login_as(home, "moderator", "moderator").await;
     moderator.chat_send(live, "rules: be kind").await.unwrap();
     // The Delete key does nothing; the card offers nothing.
@@ -945,9 +975,18 @@ async fn obs_settings(
 /// Send to OBS (checked in OBS), streamer mode and OBS's health while OBS
 /// streams to a local RTMP sink (Send refused then), Undo, and with OBS
 /// closed, the key written into its profile's service.json.
-async fn obs_phase(c: &Client, home: &Path, server: &str, key: &str) {
+async fn obs_phase(
+    c: &Client,
+    home: &Path,
+    server: &str,
+    key: &str,
+) -> (
+    onair_client::obs::testing::RealObs,
+    onair_client::obs::testing::RtmpSink,
+    onair_client::obs::ServiceSettings,
+) {
     use onair_client::obs::testing::RealObs;
-    let mut obs = RealObs::start_with(&home.join("obs"), &home.join("config"));
+    let obs = RealObs::start_with(&home.join("obs"), &home.join("config"));
     let target = onair_client::StreamTarget {
         server: server.to_owned(),
         key: onair_api::Secret::new(key),
@@ -1021,11 +1060,23 @@ async fn obs_phase(c: &Client, home: &Path, server: &str, key: &str) {
     find(c, "reveal-confirm").await.click().await.unwrap();
     assert_eq!(find(c, "key").await.text().await.unwrap(), key);
     gone(c, "key", Duration::from_secs(10)).await;
-    find(c, "obs-stop").await.click().await.unwrap();
-    text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
-    tray_label_until("ON AIR").await;
-    drop(ffmpeg);
+    // OBS's stream is to end with the live.
+    find(c, "settings").await.click().await.unwrap();
+    find(c, "obs-stopWithLive").await.click().await.unwrap();
+    find(c, "settings").await.click().await.unwrap();
+    assert!(find(c, "obs-stop").await.is_enabled().await.unwrap());
+    (obs, ffmpeg, before)
+}
 
+/// After the live: Undo puts back what OBS had before onair's first Send;
+/// OBS quits and the key goes into its settings file.
+async fn obs_after_end(
+    c: &Client,
+    mut obs: onair_client::obs::testing::RealObs,
+    before: onair_client::obs::ServiceSettings,
+    server: &str,
+    key: &str,
+) {
     // Undo: what OBS had before onair's first Send.
     find(c, "obs-undo").await.click().await.unwrap();
     text_until(c, "obs-note", |t| t.contains("back as they were")).await;

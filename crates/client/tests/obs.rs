@@ -117,6 +117,21 @@ async fn server_and_key_reach_real_obs() {
         health.active && health.bytes > 0 && health.total_frames > 0,
         "{health:?}"
     );
+    // The sink goes away: OBS says it is reconnecting (a marker on the
+    // dashboard's chart).
+    drop(ffmpeg);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(ObsEvent::Stream {
+                state: OutputState::Reconnecting,
+                ..
+            })) => break,
+            Ok(Some(ObsEvent::Closed(why))) => panic!("OBS closed: {why}"),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("OBS never reconnected:\n{}", obs.log()),
+        }
+    }
     ws.stop_stream().await.unwrap();
     stream_state(&mut events, false, &obs).await;
     ws.stop_stream().await.unwrap(); // stopped already: fine

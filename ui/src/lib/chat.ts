@@ -29,15 +29,25 @@ export class ChatBuffer {
    * batch bigger than the buffer: never on screen). */
   lastUnshown = 0;
 
+  /** Names and colours as shown, per author (a busy chat has few
+   * authors and many messages: worked out once each, not per message). */
+  private authors = new Map<string, { name: string; colour: string }>();
+
   constructor(public max = 5000) {}
 
-  /** Appends a batch; returns how many were new. */
+  /** Appends a batch (its messages become the lines: the batch is the
+   * buffer's from then on); returns how many were new. */
   push(batch: ChatMessageView[]): number {
     const fresh: Line[] = [];
     for (const m of batch) {
       if (this.ids.has(m.id)) continue;
       this.ids.add(m.id);
-      fresh.push({ ...m, name: displayName(m.authorName), colour: authorColour(m.authorId), deleted: false });
+      const line = m as Line;
+      const shown = this.author(m.authorId, m.authorName);
+      line.name = shown.name;
+      line.colour = shown.colour;
+      line.deleted = false;
+      fresh.push(line);
     }
     this.lastDropped = [];
     this.lastUnshown = 0;
@@ -54,6 +64,17 @@ export class ChatBuffer {
     }
     this.lines = all;
     return fresh.length;
+  }
+
+  private author(id: string, rawName: string): { name: string; colour: string } {
+    const key = `${id}\u0000${rawName}`;
+    let shown = this.authors.get(key);
+    if (!shown) {
+      if (this.authors.size >= 10_000) this.authors.clear();
+      shown = { name: displayName(rawName), colour: authorColour(id) };
+      this.authors.set(key, shown);
+    }
+    return shown;
   }
 
   /** Marks a message deleted (or not, on rollback); true when it is here. */

@@ -1,6 +1,6 @@
 // Typed calls into the Rust side. Every command rejects with an IpcError
 // ({code, message}); the types come from src-tauri/src/models.rs.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppView,
@@ -60,7 +60,13 @@ export const api = {
   openUrl: (url: string) => invoke<void>("open_url", { url }),
   settings: () => invoke<Settings>("settings"),
   setSettings: (settings: Settings) => invoke<Settings>("set_settings", { settings }),
-  followChat: (liveId: string) => invoke<void>("follow_chat", { liveId }),
+  /** Follows a live's chat; its events come on a channel of their own
+   * (a busy chat's batches are fetched, not evaluated as scripts). */
+  followChat: (liveId: string, onEvent: (e: ChatEventView) => void) => {
+    const channel = new Channel<ChatEventView>();
+    channel.onmessage = onEvent;
+    return invoke<void>("follow_chat", { liveId, onEvent: channel });
+  },
   unfollowChat: () => invoke<void>("unfollow_chat"),
   sendChat: (liveId: string, text: string) => invoke<ChatMessageView>("send_chat", { liveId, text }),
   moderate: (liveId: string, userId: string, action: ModAction) =>
@@ -82,8 +88,6 @@ export const on = {
     listen<LiveEventView>("live-event", (e) => f(e.payload)),
   confirmStop: (f: () => void): Promise<UnlistenFn> => listen("confirm-stop", () => f()),
   appChanged: (f: () => void): Promise<UnlistenFn> => listen("app-changed", () => f()),
-  chat: (f: (e: ChatEventView) => void): Promise<UnlistenFn> =>
-    listen<ChatEventView>("chat-event", (e) => f(e.payload)),
   moderation: (f: (e: ModRecord) => void): Promise<UnlistenFn> =>
     listen<ModRecord>("moderation", (e) => f(e.payload)),
   obs: (f: (e: ObsView) => void): Promise<UnlistenFn> => listen<ObsView>("obs", (e) => f(e.payload)),
