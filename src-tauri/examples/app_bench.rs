@@ -210,6 +210,18 @@ fn profile_at(id: &str, base_url: &str, fingerprint: Option<&str>) -> Profile {
     profile
 }
 
+/// A fresh home for the app under the temp dir: (home, the app's data dir,
+/// its config dir, its log file).
+fn bench_home(name: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let home = std::env::temp_dir().join(format!("onair-{name}-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let data = home.join("data").join(onair_app::IDENTIFIER);
+    let config = home.join("config").join(onair_app::IDENTIFIER);
+    std::fs::create_dir_all(&config).unwrap();
+    let log = data.join("logs").join("onair.log");
+    (home, data, config, log)
+}
+
 /// A new public live of the demo's channel; its id.
 async fn new_live(client: &onair_client::Client, title: &str) -> String {
     let live = client
@@ -264,12 +276,7 @@ async fn main() {
         chat::run(&bin, minutes, steps.then_some(if quick { 20 } else { 60 })).await;
         return;
     }
-    let home = std::env::temp_dir().join(format!("onair-app-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let data = home.join("data").join(onair_app::IDENTIFIER);
-    let config = home.join("config").join(onair_app::IDENTIFIER);
-    std::fs::create_dir_all(&config).unwrap();
-    let log = data.join("logs").join("onair.log");
+    let (home, data, config, log) = bench_home("app");
     let window = Duration::from_secs(if quick { 15 } else { 60 });
 
     // The service, with the demo's data and audience, on the data dir the
@@ -581,12 +588,7 @@ mod chat {
     }
 
     pub async fn run(bin: &Path, minutes: u64, step_secs: Option<u64>) {
-        let home = std::env::temp_dir().join(format!("onair-chat-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        let data = home.join("data").join(onair_app::IDENTIFIER);
-        let config = home.join("config").join(onair_app::IDENTIFIER);
-        std::fs::create_dir_all(&config).unwrap();
-        let log = data.join("logs").join("onair.log");
+        let (home, data, config, log) = bench_home("chat");
 
         // One port for every run; a login in the keyring; the app reopens
         // this service on each start.

@@ -283,6 +283,17 @@ async fn login_as(home: &Path, user: &str, password: &str) -> onair_client::Clie
     connector.complete_login(pending).await.unwrap().client
 }
 
+/// The test's live, on air, as the service lists it.
+async fn e2e_live(streamer: &onair_client::Client) -> onair_api::Live {
+    streamer
+        .lives("streamer-main", onair_api::StatusFilter::OnAir)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.title == "e2e live")
+        .expect("the e2e live on air")
+}
+
 /// What the chat list holds now: whether a payload ran, elements other
 /// than the rows' own, names with invisible characters, overflow, and the
 /// texts of the rows on screen.
@@ -324,13 +335,7 @@ async fn hostile_chat(c: &Client, home: &Path) {
     let styles_before = c.execute(INSPECT, vec![]).await.unwrap()["styles"].clone();
 
     let streamer = login_as(home, "streamer", "streamer").await;
-    let live = streamer
-        .lives("streamer-main", onair_api::StatusFilter::OnAir)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.title == "e2e live")
-        .expect("the e2e live on air");
+    let live = e2e_live(&streamer).await;
     let mut senders = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let id = format!("hostile-{i}");
@@ -724,13 +729,7 @@ async fn streamer_moderates(c: &Client, home: &Path) -> (String, String) {
     find(c, "start").await.click().await.unwrap();
     text_until(c, "status", |t| t == "ON AIR").await;
     let streamer = login_as(home, "streamer", "streamer").await;
-    let on_air = streamer
-        .lives("streamer-main", onair_api::StatusFilter::OnAir)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| l.title == "e2e live")
-        .expect("the e2e live on air");
+    let on_air = e2e_live(&streamer).await;
     let live = on_air.live_id.as_str().to_owned();
     let moderator = login_as(home, "moderator", "moderator").await;
     let viewer = login_as(home, "viewer", "viewer").await;
