@@ -96,7 +96,9 @@ service: deps
 
 ## Benchmarks (release builds): the reference service under load, the
 ## client's chat follower and live watcher, then the app (start time,
-## memory against a blank webview, CPU) under Xvfb.
+## memory against a blank webview, CPU) under Xvfb, then the chat pane at
+## 200 msg/s for 10 min and at rising rates (CHAT_BENCH_ARGS="--minutes 1
+## --quick" for a short run).
 bench: deps ui
 	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
 	$(CARGO) build --locked --release -p onair-client --example watchers_bench
@@ -105,6 +107,8 @@ bench: deps ui
 	./target/release/examples/watchers_bench $(CLIENT_BENCH_ARGS)
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  ./target/release/examples/app_bench target/release/onair $(APP_BENCH_ARGS)
+	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
+	  ./target/release/examples/app_bench target/release/onair --chat $(CHAT_BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

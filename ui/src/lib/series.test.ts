@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IpcError, ModAction, ModRecord } from "./ipc-types";
-import { append, columns, markers } from "./series";
+import { append, columns, markers, obsMarkers } from "./series";
 
 const s = (atMs: number, viewers: number, likes: number, chats: number) => ({ atMs, viewers, likes, chats });
 
@@ -50,5 +50,15 @@ describe("markers", () => {
       [3, "ban"],
     ]);
     expect(m[1]!.colour).toBe("#e62837");
+  });
+});
+
+describe("obsMarkers", () => {
+  it("marks each reconnect of OBS's stream at its time, apart from moderation", () => {
+    const m = obsMarkers([1_700_000_000_000, 1_700_000_060_000]);
+    expect(m.map((x) => x.x)).toEqual([1_700_000_000, 1_700_000_060]);
+    expect(m.every((x) => x.kind === "obsReconnect")).toBe(true);
+    expect(new Set(m.map((x) => x.colour)).size).toBe(1);
+    expect(obsMarkers([])).toEqual([]);
   });
 });
