@@ -86,11 +86,7 @@ impl ObsDesk {
     }
 
     async fn password(&self, ep: &Endpoint) -> Result<Option<Secret>> {
-        let (store, account) = (self.store.clone(), ep.to_string());
-        let creds = tokio::task::spawn_blocking(move || store.load(OBS_ENTRY, &account))
-            .await
-            .map_err(|e| IpcError::new("internal", e.to_string()))??;
-        Ok(creds.and_then(|c| c.password))
+        load_password(self.store.clone(), ep).await
     }
 
     async fn save_password(&self, ep: &Endpoint, password: Secret) -> Result<()> {
@@ -264,6 +260,16 @@ impl IntoIpc for ObsError {
     }
 }
 
+/// The OBS password kept for `ep` (the keyring talks D-Bus: off the
+/// runtime's threads).
+async fn load_password(store: Arc<dyn TokenStore>, ep: &Endpoint) -> Result<Option<Secret>> {
+    let account = ep.to_string();
+    let creds = tokio::task::spawn_blocking(move || store.load(OBS_ENTRY, &account))
+        .await
+        .map_err(|e| IpcError::new("internal", e.to_string()))??;
+    Ok(creds.and_then(|c| c.password))
+}
+
 /// A fresh connection's view: OBS streaming (`active`) or not.
 fn connected_view(ep: &Endpoint, obs: &Obs, active: bool, can_undo: bool) -> ObsView {
     ObsView {
@@ -345,14 +351,7 @@ async fn follow(
                 // Try again now and then, quietly, with the kept password.
                 loop {
                     tokio::time::sleep(RETRY_EVERY).await;
-                    let password = {
-                        let (store, account) = (store.clone(), ep.to_string());
-                        tokio::task::spawn_blocking(move || store.load(OBS_ENTRY, &account))
-                            .await
-                            .ok()
-                            .and_then(|r| r.ok().flatten())
-                            .and_then(|c| c.password)
-                    };
+                    let password = load_password(store.clone(), &ep).await.ok().flatten();
                     if let Ok((fresh, fresh_events)) = Obs::connect(&ep, password.as_ref()).await {
                         let Some(inner) = inner.upgrade() else { return };
                         let active = fresh.stream_status().await.unwrap_or_default().active;

@@ -565,10 +565,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     // OBS's stream was stopped with the live (the setting is on); then
     // Undo, and the settings file once OBS is closed.
     text_until(&c, "obs-state", |t| t == "Connected, not streaming").await;
-    let password = onair_api::Secret::new(obs.password.clone());
-    let (ws, _) = onair_client::obs::Obs::connect(&obs.endpoint, Some(&password))
-        .await
-        .unwrap();
+    let (ws, _) = obs.connect().await;
     assert!(!ws.stream_status().await.unwrap().active);
     drop((ws, sink));
     obs_after_end(&c, obs, obs_before, &server, &key).await;
@@ -962,11 +959,7 @@ async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
 async fn obs_settings(
     obs: &onair_client::obs::testing::RealObs,
 ) -> onair_client::obs::ServiceSettings {
-    let password = onair_api::Secret::new(obs.password.clone());
-    let (ws, _) = onair_client::obs::Obs::connect(&obs.endpoint, Some(&password))
-        .await
-        .unwrap();
-    ws.service_settings().await.unwrap()
+    obs.connect().await.0.service_settings().await.unwrap()
 }
 
 /// The dashboard's OBS card against real OBS Studio (started here, its
@@ -1031,15 +1024,8 @@ async fn obs_phase(
     // Send waits for the stream to end; the key shows only after a confirm.
     let ffmpeg = onair_client::obs::testing::RtmpSink::start();
     {
-        let password = onair_api::Secret::new(obs.password.clone());
-        let (ws, _) = onair_client::obs::Obs::connect(&obs.endpoint, Some(&password))
-            .await
-            .unwrap();
-        let sink = onair_client::StreamTarget {
-            server: ffmpeg.server.clone(),
-            key: onair_api::Secret::new(ffmpeg.key.clone()),
-        };
-        ws.send_target(&sink).await.unwrap();
+        let (ws, _) = obs.connect().await;
+        ws.send_target(&ffmpeg.target()).await.unwrap();
         ws.start_stream().await.unwrap();
     }
     text_until(c, "obs-state", |t| t == "LIVE in OBS").await;

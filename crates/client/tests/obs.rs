@@ -78,7 +78,7 @@ async fn server_and_key_reach_real_obs() {
     // Send: OBS keeps them (read back through the WebSocket), and Undo
     // puts back what was there.
     let password = Secret::new(obs.password.clone());
-    let (ws, mut events) = Obs::connect(&obs.endpoint, Some(&password)).await.unwrap();
+    let (ws, mut events) = obs.connect().await;
     assert!(ws.version().starts_with('5'), "{}", ws.version());
     let before = ws.service_settings().await.unwrap();
     let previous = ws.send_target(&target).await.unwrap();
@@ -91,10 +91,7 @@ async fn server_and_key_reach_real_obs() {
 
     // While OBS streams (to a local RTMP sink), no change is made.
     let ffmpeg = RtmpSink::start();
-    let sink = StreamTarget {
-        server: ffmpeg.server.clone(),
-        key: Secret::new(ffmpeg.key.clone()),
-    };
+    let sink = ffmpeg.target();
     ws.send_target(&sink).await.unwrap();
     ws.start_stream().await.unwrap();
     stream_state(&mut events, true, &obs).await;

@@ -465,10 +465,17 @@ impl Obs {
     }
 
     /// SetStreamServiceSettings (OBS refuses it while streaming).
+    /// OBS refuses an empty settings object ("must not be empty"), the very
+    /// one a fresh profile reports (`rtmp_common` with `{}`): an empty key
+    /// stands for it.
     pub async fn set_service_settings(&self, s: &ServiceSettings) -> Result<()> {
+        let settings = match s.settings.as_object() {
+            Some(o) if !o.is_empty() => s.settings.clone(),
+            _ => json!({"key": ""}),
+        };
         self.request(
             "SetStreamServiceSettings",
-            Some(json!({"streamServiceType": s.kind, "streamServiceSettings": s.settings})),
+            Some(json!({"streamServiceType": s.kind, "streamServiceSettings": settings})),
         )
         .await
         .map(|_| ())
@@ -498,14 +505,7 @@ impl Obs {
         if self.stream_status().await?.active {
             return Err(ObsError::Streaming);
         }
-        // OBS refuses an empty settings object ("must not be empty"), the
-        // very one a fresh profile reports (`rtmp_common` with `{}`): an
-        // empty key stands for it.
-        let mut previous = previous.clone();
-        if previous.settings.as_object().is_none_or(|o| o.is_empty()) {
-            previous.settings = json!({"key": ""});
-        }
-        self.set_service_settings(&previous).await?;
+        self.set_service_settings(previous).await?;
         let back = self.service_settings().await?;
         if back.kind != previous.kind {
             return Err(ObsError::Mismatch(format!(

@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::Endpoint;
+use onair_api::Secret;
+use tokio::sync::mpsc;
+
+use super::{Endpoint, Obs, ObsEvent};
+use crate::ingest::StreamTarget;
 
 /// An OBS process; killed when dropped.
 #[derive(Debug)]
@@ -61,6 +65,16 @@ impl RtmpSink {
             child,
             server: format!("rtmp://127.0.0.1:{port}/live"),
             key,
+        }
+    }
+}
+
+impl RtmpSink {
+    /// Where OBS streams to reach this sink.
+    pub fn target(&self) -> StreamTarget {
+        StreamTarget {
+            server: self.server.clone(),
+            key: Secret::new(self.key.clone()),
         }
     }
 }
@@ -182,6 +196,14 @@ impl RealObs {
             std::thread::sleep(Duration::from_millis(200));
         }
         false
+    }
+
+    /// A connection of the test's own, with OBS's password.
+    pub async fn connect(&self) -> (Obs, mpsc::UnboundedReceiver<ObsEvent>) {
+        let password = Secret::new(self.password.clone());
+        Obs::connect(&self.endpoint, Some(&password))
+            .await
+            .expect("a connection to the test's OBS")
     }
 
     /// OBS's config folder.
