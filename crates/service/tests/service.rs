@@ -1749,4 +1749,24 @@ async fn polled_live_status_is_never_stale() {
     svc.admin(Method::PUT, "/admin/channel/streamer-main/disable", None)
         .await;
     assert_eq!(status(&svc.get(&live, &t.access).await.1).0, "END");
+
+    // The stream key is read through the same cache: a regenerated key
+    // shows at once, in both places.
+    let key = |v: &Value| v["data"]["streamKey"].as_str().unwrap().to_owned();
+    let before = key(&svc.get(&format!("{live}/streamkey"), &t.access).await.1);
+    let (s, v) = svc
+        .put(&format!("{live}/streamkey/regenerate"), &t.access, None)
+        .await;
+    assert_eq!(s, 200);
+    let after = key(&v);
+    assert_ne!(after, before);
+    assert_eq!(
+        key(&svc.get(&format!("{live}/streamkey"), &t.access).await.1),
+        after
+    );
+    let (_, v) = svc.get(&live, &t.access).await;
+    assert!(v["data"]["live"]["rtmpPath"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/{after}")));
 }

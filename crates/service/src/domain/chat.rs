@@ -13,7 +13,7 @@ use onair_api::{
 };
 use sqlx::{Row, SqliteConnection};
 
-use super::chat_live;
+use super::{chat_live, chat_role};
 use crate::clock::{timestamp, Millis};
 use crate::config::limits;
 use crate::error::{ApiError, ApiResult};
@@ -62,8 +62,11 @@ pub async fn list(
     req: ChatListRequest,
 ) -> ApiResult<ChatPage> {
     caller.require(OptionalApi::LiveChatList)?;
+    // The live through the cache first: it takes a connection of its own
+    // on a miss, and two held at once could drain the pool.
+    let cached = super::cached_live(state, live_id).await?;
     let mut conn = state.db.read.acquire().await?;
-    let (live, _) = chat_live(&mut conn, caller, live_id).await?;
+    let (live, _) = chat_role(&mut conn, caller, cached).await?;
     let limit = i64::try_from(req.effective_max()).unwrap_or(100);
     let (messages, next) = match req.page_token.as_deref() {
         Some(token) => {

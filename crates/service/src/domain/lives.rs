@@ -10,7 +10,7 @@ use onair_api::{
 };
 use sqlx::{Row, SqliteConnection};
 
-use super::{load_live, owned_live, LiveRow, LIVE_COLUMNS};
+use super::{load_live, owned_cached, owned_live, LiveRow, LIVE_COLUMNS};
 use crate::clock::{timestamp, Millis};
 use crate::config::limits;
 use crate::crypto;
@@ -48,8 +48,7 @@ pub async fn list(
 
 /// `GET /live/{liveId}`.
 pub async fn get(state: &AppState, caller: &Caller, live_id: &str) -> ApiResult<LiveData> {
-    let mut conn = state.db.read.acquire().await?;
-    let live = owned_live(&mut conn, caller, live_id).await?;
+    let live = owned_cached(state, caller, live_id).await?;
     Ok(LiveData {
         live: live.to_wire(state),
     })
@@ -292,8 +291,7 @@ fn stream_key_of(state: &AppState, live: &LiveRow) -> StreamKey {
 
 /// `GET /live/{liveId}/streamkey`.
 pub async fn stream_key(state: &AppState, caller: &Caller, live_id: &str) -> ApiResult<StreamKey> {
-    let mut conn = state.db.read.acquire().await?;
-    let live = owned_live(&mut conn, caller, live_id).await?;
+    let live = owned_cached(state, caller, live_id).await?;
     Ok(stream_key_of(state, &live))
 }
 

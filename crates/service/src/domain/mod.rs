@@ -128,6 +128,15 @@ pub async fn owned_live(
     }
 }
 
+/// A live of the caller's through [`cached_live`] (the read path: status
+/// GET, stream key), else 404 (no existence leak, spec §1).
+pub async fn owned_cached(state: &AppState, caller: &Caller, live_id: &str) -> ApiResult<LiveRow> {
+    match cached_live(state, live_id).await? {
+        Some(l) if l.owner_id == caller.user_id => Ok(l),
+        _ => Err(ApiError::not_found("live")),
+    }
+}
+
 /// What the caller is in a live's chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -170,13 +179,23 @@ pub async fn chat_live(
     caller: &Caller,
     live_id: &str,
 ) -> ApiResult<(LiveRow, Role)> {
-    let Some(live) = load_live(conn, live_id).await? else {
+    let live = load_live(conn, live_id).await?;
+    chat_role(conn, caller, live).await
+}
+
+/// [`chat_live`] of a live already loaded (`None`: there is none).
+pub async fn chat_role(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    live: Option<LiveRow>,
+) -> ApiResult<(LiveRow, Role)> {
+    let Some(live) = live else {
         return Err(ApiError::not_found("live"));
     };
     if live.owner_id == caller.user_id {
         return Ok((live, Role::Owner));
     }
-    if is_admin(conn, live_id, &caller.user_id).await? {
+    if is_admin(conn, &live.id, &caller.user_id).await? {
         return Ok((live, Role::Admin));
     }
     if live.scope() == Scope::Public {
