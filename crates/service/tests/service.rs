@@ -1714,6 +1714,36 @@ async fn simulated_audience_is_deterministic_for_a_seed() {
     assert_eq!(transcripts[0], transcripts[1]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_audience_never_chats_after_the_end() {
+    let sim = onair_service::Simulation {
+        chat_rate: 3_000.0,
+        seed: 7,
+        tick: Duration::from_millis(5),
+    };
+    let svc = TestService::start_with(|c| c.simulate = Some(sim)).await;
+    let t = svc.login("streamer").await;
+    let live = format!("{P}/live/demo-onair");
+    let count = |v: &Value| v["data"]["live"]["liveStat"]["chatCount"].as_u64().unwrap();
+    for round in 0..10 {
+        if round > 0 {
+            assert_eq!(
+                svc.put(&format!("{live}/start"), &t.access, None).await.0,
+                200
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let (s, v) = svc.put(&format!("{live}/stop"), &t.access, None).await;
+        assert_eq!(s, 200);
+        let at_stop = count(&v);
+        // Several ticks later: nothing more.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (_, v) = svc.get(&live, &t.access).await;
+        assert_eq!(v["data"]["live"]["status"], "END");
+        assert_eq!(count(&v), at_stop, "chat after the end, round {round}");
+    }
+}
+
 #[tokio::test]
 async fn polled_live_status_is_never_stale() {
     let svc = TestService::start().await;
