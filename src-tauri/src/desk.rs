@@ -432,7 +432,10 @@ impl Desk {
         let restored = match &profile.last_account {
             Some(account) => match connector.restore(account).await {
                 Ok(Some(client)) => match client.user().await {
-                    Ok(user) => Some((client, user)),
+                    Ok(user) => {
+                        tracing::info!(profile = %profile.id, "stored login restored");
+                        Some((client, user))
+                    }
                     Err(e) => {
                         tracing::info!(error = %e, "stored login not usable");
                         None

@@ -407,15 +407,45 @@ pub fn run() {
     let mut options = Options::parse(std::env::args().skip(1));
     options.demo_admin_token = std::env::var("ONAIR_DEMO_ADMIN_TOKEN").ok();
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::default());
-    build(tauri::Builder::default(), options, store)
-        .build(tauri::generate_context!())
-        .expect("onair failed to start")
-        .run(|app, event| {
-            if let tauri::RunEvent::ExitRequested { .. } = event {
-                let desk = app.state::<Desk>();
-                tauri::async_runtime::block_on(desk.shutdown());
+    let app =
+        match build(tauri::Builder::default(), options, store).build(tauri::generate_context!()) {
+            Ok(app) => app,
+            Err(tauri::Error::PluginInitialization(plugin, why)) if plugin == "single-instance" => {
+                start_again(&why)
             }
-        });
+            Err(e) => panic!("onair failed to start: {e}"),
+        };
+    app.run(|app, event| {
+        if let tauri::RunEvent::ExitRequested { .. } = event {
+            let desk = app.state::<Desk>();
+            tauri::async_runtime::block_on(desk.shutdown());
+        }
+    });
+}
+
+/// A second start hands its arguments to the running instance over D-Bus;
+/// when that instance quits in between (it had the name, then left without
+/// answering), this one starts afresh, once, in place of itself (same
+/// process id), rather than failing.
+fn start_again(why: &str) -> ! {
+    const AGAIN: &str = "ONAIR_STARTED_AGAIN";
+    if std::env::var_os(AGAIN).is_some() {
+        panic!("onair failed to start: {why}");
+    }
+    tracing::warn!(%why, "the running instance went away; starting again");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let exe = std::env::current_exe().expect("the running binary's path");
+        let error = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env(AGAIN, "1")
+            .exec();
+        panic!("onair failed to start again: {error}");
+    }
+    #[cfg(not(unix))]
+    panic!("onair failed to start: {why}");
 }
 
 #[cfg(test)]

@@ -117,6 +117,23 @@ async fn open_app(driver: &Driver, args: &[&str]) -> Client {
     }
 }
 
+/// Ends the session and waits until the app is gone: a start while the
+/// last one still holds the single-instance name would go to that one.
+async fn close_app(c: Client) {
+    c.close().await.unwrap();
+    until("the app has exited", || async { !app_running() }).await;
+}
+
+/// Whether a process of the app's binary is running (a zombie is not: it
+/// has let go of everything).
+fn app_running() -> bool {
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_onair")).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .any(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
+}
+
 /// Waits for an element by test id.
 async fn find(c: &Client, id: &str) -> fantoccini::elements::Element {
     c.wait()
@@ -398,10 +415,9 @@ async fn hostile_chat(c: &Client, home: &Path) {
 #[tokio::test]
 #[ignore = "end to end: needs Xvfb, a keyring session and tauri-driver (make test runs it)"]
 async fn streamer_goes_live_and_the_service_ends_it() {
-    let home = std::env::temp_dir().join(format!("onair-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
-    let driver = Driver::start(&home, "streamer");
+    let home_dir = Home::new();
+    let home = home_dir.path();
+    let driver = Driver::start(home, "streamer");
 
     // First run: demo service, login through the (scripted) browser.
     let c = open_app(&driver, &["--demo-fresh"]).await;
@@ -516,7 +532,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
 
     // Strangers' payloads through the real service: nothing runs, nothing
     // renders as markup, names cannot hide, the layout holds.
-    hostile_chat(&c, &home).await;
+    hostile_chat(&c, home).await;
 
     // Copy server and key, from Rust: the key is on the clipboard and
     // nowhere in the page.
@@ -537,11 +553,11 @@ async fn streamer_goes_live_and_the_service_ends_it() {
 
     // Real OBS: Send to OBS, streamer mode while OBS streams (it streams
     // on, to be stopped with the live below).
-    let (obs, sink, obs_before) = obs_phase(&c, &home, &server, &key).await;
+    let (obs, sink, obs_before) = obs_phase(&c, home, &server, &key).await;
 
     // The service goes down: a banner counts down to the next try, the
     // last known counters stay, and the dashboard recovers by itself.
-    assert_eq!(operator(&home, "/admin/outage?seconds=15").await, 200);
+    assert_eq!(operator(home, "/admin/outage?seconds=15").await, 200);
     let banner = find(&c, "offline").await.text().await.unwrap();
     assert!(banner.contains("cannot be reached"), "{banner}");
     let views = find(&c, "views").await.text().await.unwrap();
@@ -554,7 +570,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     gone(&c, "offline", Duration::from_secs(50)).await;
 
     // The service ends the live: the dashboard says so by itself.
-    let status = operator(&home, "/admin/channel/streamer-main/disable").await;
+    let status = operator(home, "/admin/channel/streamer-main/disable").await;
     assert_eq!(status, 200);
     let banner = find(&c, "forced-end").await.text().await.unwrap();
     assert!(banner.contains("The channel was disabled"), "{banner}");
@@ -577,10 +593,10 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     let new_key = clipboard();
     assert!(!new_key.is_empty() && new_key != key, "a new key");
     assert_eq!(
-        operator(&home, "/admin/channel/streamer-main/enable").await,
+        operator(home, "/admin/channel/streamer-main/enable").await,
         200
     );
-    c.close().await.unwrap();
+    close_app(c).await;
 
     // Second start: still logged in (refresh token from the keyring).
     let c = open_app(&driver, &["--demo"]).await;
@@ -612,12 +628,12 @@ async fn streamer_goes_live_and_the_service_ends_it() {
 
     // Roles: the streamer moderates from the dashboard; then a chat admin
     // and a viewer, each in the app, on the same live.
-    let (live_id, live_link) = streamer_moderates(&c, &home).await;
+    let (live_id, live_link) = streamer_moderates(&c, home).await;
     screenshot(&c, "8-streamer-moderates").await;
-    c.close().await.unwrap();
+    close_app(c).await;
     drop(driver);
-    moderator_moderates(&home, &live_id).await;
-    viewer_only_chats(&home, &live_id, &live_link).await;
+    moderator_moderates(home, &live_id).await;
+    viewer_only_chats(home, &live_id, &live_link).await;
     // The log file has the session, and no stream key.
     let log = std::fs::read_to_string(home.join("data/dev.onair.desktop/logs/onair.log")).unwrap();
     assert!(
@@ -630,7 +646,48 @@ async fn streamer_goes_live_and_the_service_ends_it() {
             "a stream key is in the log file"
         );
     }
-    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// The test's home (data, config, logs). A failing run keeps it and prints
+/// the end of the app's and the drivers' logs, so CI's output says why.
+struct Home(PathBuf);
+
+impl Home {
+    fn new() -> Self {
+        let home = std::env::temp_dir().join(format!("onair-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        Self(home)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+            return;
+        }
+        let mut logs = vec![self.0.join("data/dev.onair.desktop/logs/onair.log")];
+        if let Ok(dir) = std::fs::read_dir(&self.0) {
+            logs.extend(
+                dir.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "log")),
+            );
+        }
+        for log in logs {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            eprintln!("---- the last lines of {}", log.display());
+            for line in &lines[lines.len().saturating_sub(40)..] {
+                eprintln!("{line}");
+            }
+        }
+    }
 }
 
 /// Polls `check` until it holds (30 s at most).
@@ -895,7 +952,7 @@ async fn moderator_moderates(home: &Path, live: &str) {
         !listed(&streamer, live, "buy followers here").await
     })
     .await;
-    c.close().await.unwrap();
+    close_app(c).await;
 }
 
 /// Viewer Park: reads and writes the chat, sees no moderation control, and
@@ -951,7 +1008,7 @@ async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
     );
     screenshot(&c, "9-viewer-banned").await;
     moderator.unban(live, viewer_id).await.unwrap();
-    c.close().await.unwrap();
+    close_app(c).await;
 }
 
 /// OBS's stream settings as OBS itself reports them (a connection of the

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use onair_api::Secret;
 use serde::{Deserialize, Serialize};
@@ -154,13 +155,33 @@ impl TokenStore for KeyringStore {
     }
 }
 
-/// Runs a store call on a blocking thread.
+/// How long a store call may take. The Secret Service waits on its unlock
+/// prompt for as long as it stays open (a year, for dbus-secret-service):
+/// past this the caller gets an error instead of waiting on, and the call
+/// finishes, or not, on its own thread.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Runs a store call on a blocking thread, for at most [`PATIENCE`].
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Storage(format!("store task: {e}")))?
+    let began = std::time::Instant::now();
+    let outcome = tokio::time::timeout(PATIENCE, tokio::task::spawn_blocking(f)).await;
+    let took = began.elapsed();
+    if took > Duration::from_secs(2) {
+        tracing::warn!(
+            ms = took.as_millis() as u64,
+            "the secret store was slow to answer"
+        );
+    }
+    match outcome {
+        Ok(joined) => joined.map_err(|e| Error::Storage(format!("store task: {e}")))?,
+        Err(_) => Err(Error::Storage(format!(
+            "the OS keyring did not answer in {} s (locked, with its unlock prompt \
+             still open?)",
+            PATIENCE.as_secs()
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ import { prefs } from "./settings.svelte";
 
 export const obs: { view: ObsView | null; reconnectsAt: number[] } = $state({ view: null, reconnectsAt: [] });
 
-/** Loads the view and follows it; returns the unlisten promise. */
+/** Follows the view, then loads it (nothing is missed in between);
+ * returns the unlisten promise. */
 export function followObs() {
-  api.obsView().then((v) => (obs.view ??= v));
-  return on.obs((v) => {
+  const un = on.obs((v) => {
     const before = obs.view;
     // A reconnect of OBS's stream: a marker on the chart, at its time.
     if (v.connected && before?.connected && v.reconnects > before.reconnects) {
@@ -17,6 +17,8 @@ export function followObs() {
     }
     obs.view = v;
   });
+  un.then(() => api.obsView()).then((v) => (obs.view ??= v));
+  return un;
 }
 
 /** Streamer mode: OBS streams, or the setting forces it on. Secrets are
