@@ -121,13 +121,13 @@ async fn open_app(driver: &Driver, args: &[&str]) -> Client {
 /// last one still holds the single-instance name would go to that one.
 async fn close_app(c: Client) {
     c.close().await.unwrap();
-    until("the app has exited", || async { !app_running() }).await;
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_onair")).unwrap();
+    until("the app has exited", || async { !running(&exe) }).await;
 }
 
-/// Whether a process of the app's binary is running (a zombie is not: it
-/// has let go of everything).
-fn app_running() -> bool {
-    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_onair")).unwrap();
+/// Whether a process of this binary is running (a zombie is not: it has
+/// let go of everything).
+fn running(exe: &Path) -> bool {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()

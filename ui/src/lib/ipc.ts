@@ -93,6 +93,14 @@ export const on = {
   obs: (f: (e: ObsView) => void): Promise<UnlistenFn> => listen<ObsView>("obs", (e) => f(e.payload)),
 };
 
+/** Listens, then loads: `load` runs once every listener is registered, so
+ * nothing that changes between the read and the listening is missed.
+ * Returns what stops the listening. */
+export function listenThenLoad(listeners: Promise<UnlistenFn>[], load: () => unknown): () => void {
+  Promise.all(listeners).then(load, load);
+  return () => listeners.forEach((p) => p.then((f) => f()));
+}
+
 /** An IpcError from whatever a command rejected with. */
 export function asError(e: unknown): IpcError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
