@@ -20,6 +20,7 @@ NODE_PACKAGES := nodejs npm
 
 DEMO_DATA ?= $(HOME)/.local/share/onair-demo-service
 DEMO_LISTEN ?= 127.0.0.1:8443
+DEMO_RTMP ?= 127.0.0.1:1935
 
 .PHONY: all demo test bench deps ui-deps ui ui-check ui-test tauri-driver fmt-check clippy rust-test service clean
 
@@ -89,10 +90,11 @@ demo: deps ui
 	./target/debug/onair --demo
 
 ## The reference service alone, on https://$(DEMO_LISTEN) (self-signed; the
-## fingerprint is printed), for other clients.
+## fingerprint is printed), for other clients, taking RTMP streams on
+## rtmp://$(DEMO_RTMP)/live.
 service: deps
 	$(CARGO) run --locked --release -p onair-service --bin onair-service -- \
-	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --seed-demo --simulate 2
+	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --rtmp-listen $(DEMO_RTMP) --seed-demo --simulate 2
 
 ## Benchmarks (release builds): the reference service under load, the
 ## client's chat follower and live watcher, then the app (start time,

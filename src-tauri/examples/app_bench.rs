@@ -232,6 +232,7 @@ async fn new_live(client: &onair_client::Client, title: &str) -> String {
                 reserved_at: None,
                 description: None,
                 scope: Scope::Public,
+                ..Default::default()
             },
         )
         .await

@@ -287,11 +287,21 @@ impl Desk {
                 config.seed_demo = true;
                 config.admin_token = self.demo_admin_token.clone();
                 config.simulate = Some(demo_audience());
-                let running = Running::start(config, "127.0.0.1:0".parse().expect("loopback"))
-                    .await
-                    .map_err(|e| {
-                        IpcError::new("demo", format!("the demo service did not start: {e}"))
-                    })?;
+                // The RTMP ingest on the usual port, so OBS's stream goes
+                // somewhere; any free port when 1935 is taken (the live's
+                // rtmpPath says which).
+                config.ingest.listen = Some(([127, 0, 0, 1], 1935).into());
+                let loopback = "127.0.0.1:0".parse().expect("loopback");
+                let running = match Running::start(config.clone(), loopback).await {
+                    Err(onair_service::StartError::Io { path, .. }) if path.starts_with("RTMP") => {
+                        config.ingest.listen = Some(([127, 0, 0, 1], 0).into());
+                        Running::start(config, loopback).await
+                    }
+                    other => other,
+                }
+                .map_err(|e| {
+                    IpcError::new("demo", format!("the demo service did not start: {e}"))
+                })?;
                 tracing::info!(base_url = running.base_url(), "demo service running");
                 st.demo = Some(running);
             }
@@ -585,6 +595,7 @@ impl Desk {
             reserved_at: Some(reserved_at),
             description: input.description.filter(|d| !d.trim().is_empty()),
             scope,
+            ..Default::default()
         };
         Ok((&self.client().await?.create_live(channel_id, &body).await?).into())
     }

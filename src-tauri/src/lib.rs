@@ -299,6 +299,7 @@ fn notify_forced_end<R: Runtime>(
         Some(EndReason::ChannelDisabled) => "the channel was disabled",
         Some(EndReason::StreamerBanned) => "the account was banned",
         Some(EndReason::Replaced) => "another live of the channel started",
+        Some(EndReason::SignalLost) => "the stream stopped arriving",
         _ => "the service ended it",
     };
     let shown = app

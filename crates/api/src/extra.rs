@@ -76,6 +76,10 @@ pub enum EndReason {
     /// The streamer was banned from the service.
     #[cfg_attr(feature = "openapi", schema(rename = "STREAMER_BANNED"))]
     StreamerBanned,
+    /// The publisher's signal stayed away longer than the live's
+    /// `stopTimeout` (spec §5, Sigma's auto-stop).
+    #[cfg_attr(feature = "openapi", schema(rename = "SIGNAL_LOST"))]
+    SignalLost,
 }
 
 impl EndReason {
@@ -87,6 +91,7 @@ impl EndReason {
             EndReason::EndedByService => "ENDED_BY_SERVICE",
             EndReason::ChannelDisabled => "CHANNEL_DISABLED",
             EndReason::StreamerBanned => "STREAMER_BANNED",
+            EndReason::SignalLost => "SIGNAL_LOST",
         }
     }
 
@@ -105,6 +110,7 @@ impl FromStr for EndReason {
             "ENDED_BY_SERVICE" | "ENDED" => Ok(EndReason::EndedByService),
             "CHANNEL_DISABLED" => Ok(EndReason::ChannelDisabled),
             "STREAMER_BANNED" => Ok(EndReason::StreamerBanned),
+            "SIGNAL_LOST" => Ok(EndReason::SignalLost),
             _ => Err(UnknownVariant(s.to_owned())),
         }
     }
@@ -129,6 +135,41 @@ pub struct Session {
     pub status: SessionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<EndReason>,
+    /// The latest publisher of the session (Sigma's `clientInfo`); absent
+    /// when nothing has published in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_info: Option<ClientInfo>,
+}
+
+/// Who published a stream (spec §5, after Sigma's `clientInfo`). Never
+/// holds the stream key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClientInfo {
+    /// `on_publish`.
+    pub action: String,
+    pub ip: String,
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub port: u64,
+    /// The RTMP application (`live`).
+    pub app: String,
+    /// The URL the publisher connected to, as it sent it (no key in it).
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tc_url: Option<String>,
+    /// The encoder, from `onMetaData` (or the connect's `flashVer`).
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encoder: Option<String>,
+    /// This publish's id (not the key).
+    pub stream_id: Id,
 }
 
 /// `data` of `GET /live/{liveId}/sessions?page=&perPage=`, newest first.
@@ -162,9 +203,39 @@ pub enum EventKind {
     ChannelDisabled,
     #[cfg_attr(feature = "openapi", schema(rename = "STREAMER_BANNED"))]
     StreamerBanned,
+    /// A publisher was admitted with the live's key (Sigma's `initialize`).
+    #[cfg_attr(feature = "openapi", schema(rename = "INITIALIZE"))]
+    Initialize,
+    /// 10 s of steady input since the publish.
+    #[cfg_attr(feature = "openapi", schema(rename = "STABLE"))]
+    Stable,
+    /// The publisher went away.
+    #[cfg_attr(feature = "openapi", schema(rename = "SIGNAL_INTERRUPTED"))]
+    SignalInterrupted,
+    /// A publisher came back within `stopTimeout`.
+    #[cfg_attr(feature = "openapi", schema(rename = "SIGNAL_RESTORED"))]
+    SignalRestored,
+    /// No publisher came back within `stopTimeout`: the live ended.
+    #[cfg_attr(feature = "openapi", schema(rename = "SIGNAL_LOST"))]
+    SignalLost,
 }
 
 impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 11] = [
+        EventKind::Start,
+        EventKind::Stop,
+        EventKind::Replaced,
+        EventKind::EndedByService,
+        EventKind::ChannelDisabled,
+        EventKind::StreamerBanned,
+        EventKind::Initialize,
+        EventKind::Stable,
+        EventKind::SignalInterrupted,
+        EventKind::SignalRestored,
+        EventKind::SignalLost,
+    ];
+
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -174,6 +245,11 @@ impl EventKind {
             EventKind::EndedByService => "ENDED_BY_SERVICE",
             EventKind::ChannelDisabled => "CHANNEL_DISABLED",
             EventKind::StreamerBanned => "STREAMER_BANNED",
+            EventKind::Initialize => "INITIALIZE",
+            EventKind::Stable => "STABLE",
+            EventKind::SignalInterrupted => "SIGNAL_INTERRUPTED",
+            EventKind::SignalRestored => "SIGNAL_RESTORED",
+            EventKind::SignalLost => "SIGNAL_LOST",
         }
     }
 }
@@ -186,6 +262,7 @@ impl From<EndReason> for EventKind {
             EndReason::EndedByService => EventKind::EndedByService,
             EndReason::ChannelDisabled => EventKind::ChannelDisabled,
             EndReason::StreamerBanned => EventKind::StreamerBanned,
+            EndReason::SignalLost => EventKind::SignalLost,
         }
     }
 }
@@ -193,16 +270,10 @@ impl From<EndReason> for EventKind {
 impl FromStr for EventKind {
     type Err = UnknownVariant;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let all = [
-            EventKind::Start,
-            EventKind::Stop,
-            EventKind::Replaced,
-            EventKind::EndedByService,
-            EventKind::ChannelDisabled,
-            EventKind::StreamerBanned,
-        ];
-        let up = s.trim().to_ascii_uppercase();
-        all.into_iter()
+        // Sigma writes `signal interrupted`: spaces stand for underscores.
+        let up = s.trim().to_ascii_uppercase().replace(' ', "_");
+        EventKind::ALL
+            .into_iter()
             .find(|k| k.as_str() == up)
             .ok_or_else(|| UnknownVariant(s.to_owned()))
     }
@@ -335,6 +406,17 @@ pub struct Capabilities {
     /// Whether a chat message may hold line breaks.
     #[serde(default, deserialize_with = "lenient::flag")]
     pub chat_multiline: bool,
+    /// onair extensions the service offers (`INGEST`); unknown names are
+    /// skipped.
+    #[serde(default, deserialize_with = "known_extensions")]
+    pub extensions: Vec<crate::ingest::Extension>,
+}
+
+fn known_extensions<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::ingest::Extension>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    Ok(names.iter().filter_map(|n| n.parse().ok()).collect())
 }
 
 fn known_apis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<OptionalApi>, D::Error> {

@@ -9,6 +9,8 @@
 //!   their calls.
 //! - [`extra`]: onair's additions of spec §5 (stream keys, sessions, events)
 //!   and `/capabilities`.
+//! - [`ingest`]: onair's ingest extension: a live's signal ([`LiveStream`])
+//!   and what the service receives ([`IngestHealth`]).
 //! - [`envelope`]: the `{success, errorCode, errorName, message, data}`
 //!   envelope of spec §1 and its error names.
 //! - [`oauth`]: RFC 6749 token responses and errors, RFC 8414 metadata.
@@ -21,6 +23,7 @@
 
 pub mod envelope;
 pub mod extra;
+pub mod ingest;
 pub mod lenient;
 pub mod model;
 pub mod oauth;
@@ -28,9 +31,10 @@ pub mod secret;
 
 pub use envelope::{Envelope, ErrorName};
 pub use extra::{
-    Capabilities, EndReason, EventKind, EventList, OptionalApi, Session, SessionEvent, SessionList,
-    SessionStatus, StreamKey,
+    Capabilities, ClientInfo, EndReason, EventKind, EventList, OptionalApi, Session, SessionEvent,
+    SessionList, SessionStatus, StreamKey,
 };
+pub use ingest::{AudioHealth, Extension, IngestHealth, LiveStream, Signal, Verdict, VideoHealth};
 pub use lenient::{Id, Timestamp};
 pub use model::{
     BanTime, Channel, ChannelData, ChannelList, ChannelLive, ChatListRequest, ChatMessage,

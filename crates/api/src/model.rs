@@ -345,6 +345,10 @@ pub struct Live {
     pub live_link: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_stat: Option<LiveStat>,
+    /// onair's ingest extension: the live's signal (absent on services
+    /// without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<crate::ingest::LiveStream>,
 }
 
 impl fmt::Debug for Live {
@@ -360,6 +364,7 @@ impl fmt::Debug for Live {
             .field("scope", &self.scope)
             .field("live_link", &self.live_link)
             .field("live_stat", &self.live_stat)
+            .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
 }
@@ -391,7 +396,7 @@ pub struct ChannelLive {
 }
 
 /// Body of `POST /channel/{channelId}/live`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CreateLive {
@@ -405,6 +410,18 @@ pub struct CreateLive {
     /// Missing means PUBLIC (our choice).
     #[serde(default)]
     pub scope: Scope,
+    /// onair (spec §5): a publish on the key starts the RESERVED live.
+    /// Missing means on; PRISM clients omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_start: Option<bool>,
+    /// onair (spec §5): the live ends after `stopTimeout` seconds without a
+    /// signal. Missing means on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_stop: Option<bool>,
+    /// onair (spec §5): seconds without a signal before the live ends.
+    /// Missing means the service's default (30 on the reference service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<u32>,
 }
 
 /// Body of `POST /live/{liveId}/chat` (LIVE_CHAT_LIST).

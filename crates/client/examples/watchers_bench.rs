@@ -215,6 +215,7 @@ async fn main() {
                     reserved_at: None,
                     description: None,
                     scope: Scope::Public,
+                    ..Default::default()
                 },
             )
             .await

@@ -136,6 +136,7 @@ async fn full_login_then_every_call() {
                 reserved_at: None,
                 description: Some("from the client tests".into()),
                 scope: Scope::Public,
+                ..Default::default()
             },
         )
         .await
@@ -156,6 +157,7 @@ async fn full_login_then_every_call() {
                 reserved_at: None,
                 description: None,
                 scope: Scope::Public,
+                ..Default::default()
             },
         )
         .await;
@@ -171,10 +173,20 @@ async fn full_login_then_every_call() {
     assert_eq!(target.key, key.stream_key);
     let started = client.start_live(&id).await.unwrap();
     assert_eq!(started.status, LiveStatus::OnAir);
+    // While a stream is sent with the key, it cannot change.
+    let mut ffmpeg = onair_service::testing::RtmpPublisher::start(&started.rtmp_path).unwrap();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while client.live(&id).await.unwrap().stream.map(|s| s.signal)
+        != Some(onair_api::Signal::Receiving)
+    {
+        assert!(std::time::Instant::now() < end, "the stream arrives");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     match client.regenerate_key(&id).await {
         Err(Error::Conflict { name, .. }) => assert_eq!(name, "STREAM_ACTIVE"),
         other => panic!("{other:?}"),
     }
+    ffmpeg.kill();
 
     // Spec §4 through the optional APIs of /capabilities.
     let apis = client.optional_apis().await.unwrap();

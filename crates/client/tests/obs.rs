@@ -61,6 +61,7 @@ async fn server_and_key_reach_real_obs() {
                 reserved_at: None,
                 description: None,
                 scope: Scope::Public,
+                ..Default::default()
             },
         )
         .await

@@ -1,6 +1,7 @@
 //! How a service instance is set up. The binary fills it from its flags; the
 //! desktop app and the tests build it in code.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,8 +71,48 @@ pub struct Config {
     /// Base URL as clients see it (issuer, links); derived from the listener
     /// address when `None`.
     pub public_url: Option<String>,
-    /// Ingest URL that stream keys are appended to.
-    pub rtmp_url: String,
+    /// Ingest URL that stream keys are appended to, as publishers see it;
+    /// `None`: `rtmp://ADDR/live` of the RTMP listener.
+    pub rtmp_url: Option<String>,
+    /// The RTMP ingest (spec §5).
+    pub ingest: IngestConfig,
+}
+
+/// The RTMP ingest: where it listens and the limits that keep a hostile
+/// or broken publisher from hurting the others.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Where the RTMP listener binds (port 0 picks one); `None`: no ingest.
+    pub listen: Option<SocketAddr>,
+    /// Open RTMP connections at most; more are closed at once.
+    pub max_connections: usize,
+    /// Bytes a connection may send without completing an RTMP message: the
+    /// largest message (a key frame) it may send, and so the bound of its
+    /// buffers.
+    pub max_message_bytes: usize,
+    /// From TCP accept to an admitted publish, at most.
+    pub publish_timeout: Duration,
+    /// Silence (no byte at all) after which a connection is dropped; also
+    /// how long an admitted publish may go without sending media.
+    pub idle_timeout: Duration,
+    /// The default `stopTimeout` of a live (Sigma's default: 30 s).
+    pub stop_timeout: Duration,
+    /// Steady input for this long records a `STABLE` event.
+    pub stable_after: Duration,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            max_connections: 1_000,
+            max_message_bytes: 8 * 1024 * 1024,
+            publish_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(10),
+            stop_timeout: Duration::from_secs(30),
+            stable_after: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Config {
@@ -88,16 +129,20 @@ impl Config {
             simulate: None,
             admin_token: None,
             public_url: None,
-            rtmp_url: "rtmp://127.0.0.1:1935/live".to_owned(),
+            rtmp_url: None,
+            ingest: IngestConfig::default(),
         }
     }
 
-    /// In-memory, self-signed TLS, demo data: what tests start from.
+    /// In-memory, self-signed TLS, demo data, an RTMP ingest on
+    /// 127.0.0.1 port 0: what tests start from.
     pub fn for_tests() -> Self {
-        Self {
+        let mut config = Self {
             seed_demo: true,
             ..Self::new(Storage::Memory)
-        }
+        };
+        config.ingest.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        config
     }
 
     /// The platform data directory for the standalone service.
@@ -122,4 +167,6 @@ pub mod limits {
     pub const BODY_BYTES: usize = 64 * 1024;
     /// Largest `perPage` of session lists.
     pub const PER_PAGE_MAX: u32 = 100;
+    /// A live's `stopTimeout`, seconds.
+    pub const STOP_TIMEOUT: std::ops::RangeInclusive<u32> = 1..=3_600;
 }

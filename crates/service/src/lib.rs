@@ -13,6 +13,10 @@
 //! - [`domain`]: the service API's rules (who may do what, what each call
 //!   changes), free of HTTP types; [`domain::admin`] holds operator actions
 //!   and the demo seed.
+//! - [`ingest`]: the RTMP ingest (spec §5): the listener, admission of a
+//!   publish by the live's key, the registry of publishers and lost
+//!   signals, and stream health measured from what arrives. What a
+//!   publish does to a live is [`domain::ingest`]'s.
 //! - [`sim`]: the simulated audience.
 //! - `testing` (feature `testing`): a scripted browser for the login page,
 //!   shared by this crate's tests and the client's.
@@ -29,6 +33,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ingest;
 pub mod server;
 pub mod sim;
 pub mod state;
@@ -37,7 +42,7 @@ pub mod testing;
 pub mod tls;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, Simulation, Storage, Tls};
+pub use config::{Config, IngestConfig, Simulation, Storage, Tls};
 pub use error::{ApiError, StartError};
 pub use server::{serve, Running, Service};
 pub use state::AppState;

@@ -26,7 +26,17 @@ OPTIONS:
                          generated on first start, kept in the data dir)
     --insecure-http      plain HTTP instead of TLS (local tests only)
     --public-url URL     base URL clients use, if not https://ADDR
-    --rtmp-url URL       ingest URL stream keys are appended to
+    --rtmp-listen ADDR   where the RTMP ingest listens (e.g. 127.0.0.1:1935);
+                         without it, nothing takes streams
+    --rtmp-url URL       ingest URL stream keys are appended to, as
+                         publishers see it (default rtmp://ADDR/live)
+    --rtmp-max-connections N
+                         open RTMP connections at most (default 1000)
+    --rtmp-max-message BYTES
+                         largest RTMP message a publisher may send, which
+                         bounds each connection's buffers (default 8 MiB)
+    --stop-timeout SECS  seconds without a signal before an on-air live
+                         ends, unless the live sets its own (default 30)
     --access-ttl SECS    access token lifetime (default 3600)
     -h, --help           this text
 
@@ -78,7 +88,41 @@ fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
             "--key" => key = Some(PathBuf::from(value("--key")?)),
             "--insecure-http" => insecure = true,
             "--public-url" => cfg.public_url = Some(value("--public-url")?),
-            "--rtmp-url" => cfg.rtmp_url = value("--rtmp-url")?,
+            "--rtmp-url" => cfg.rtmp_url = Some(value("--rtmp-url")?),
+            "--rtmp-listen" => {
+                cfg.ingest.listen = Some(
+                    value("--rtmp-listen")?
+                        .parse()
+                        .map_err(|e| format!("--rtmp-listen: {e}"))?,
+                )
+            }
+            "--rtmp-max-connections" => {
+                let n: usize = value("--rtmp-max-connections")?
+                    .parse()
+                    .map_err(|e| format!("--rtmp-max-connections: {e}"))?;
+                if n == 0 {
+                    return Err("--rtmp-max-connections: at least 1".into());
+                }
+                cfg.ingest.max_connections = n;
+            }
+            "--rtmp-max-message" => {
+                let n: usize = value("--rtmp-max-message")?
+                    .parse()
+                    .map_err(|e| format!("--rtmp-max-message: {e}"))?;
+                if !(64 * 1024..=64 * 1024 * 1024).contains(&n) {
+                    return Err("--rtmp-max-message: 65536 to 67108864 bytes".into());
+                }
+                cfg.ingest.max_message_bytes = n;
+            }
+            "--stop-timeout" => {
+                let s: u32 = value("--stop-timeout")?
+                    .parse()
+                    .map_err(|e| format!("--stop-timeout: {e}"))?;
+                if !onair_service::config::limits::STOP_TIMEOUT.contains(&s) {
+                    return Err("--stop-timeout: 1 to 3600 seconds".into());
+                }
+                cfg.ingest.stop_timeout = Duration::from_secs(u64::from(s));
+            }
             "--access-ttl" => {
                 let s: u64 = value("--access-ttl")?
                     .parse()
@@ -167,6 +211,9 @@ async fn main() -> ExitCode {
     };
     // What clients and operators need, one `key=value` per line on stdout.
     println!("base_url={}", service.base_url());
+    if let Some(rtmp) = service.rtmp_addr() {
+        println!("rtmp_listen={rtmp}");
+    }
     println!("admin_token={}", service.admin_token());
     if let Some(fp) = service.fingerprint() {
         println!("fingerprint_sha256={fp}");

@@ -30,15 +30,41 @@ pub struct Service {
     state: AppState,
     tls: Option<TlsMaterial>,
     simulation: Option<crate::config::Simulation>,
+    /// The RTMP ingest's listener, when there is one.
+    rtmp: Option<TcpListener>,
 }
 
 impl Service {
     /// Opens the database (migrating it), loads or creates the certificate,
-    /// and seeds demo data if asked. `addr` is where the service will
-    /// listen; it names the service in links and as OAuth issuer unless the
-    /// config gives a public URL.
+    /// binds the RTMP ingest's listener if the config asks for one, and
+    /// seeds demo data if asked. `addr` is where the service will listen;
+    /// it names the service in links and as OAuth issuer unless the config
+    /// gives a public URL. `rtmpPath` is built from the address the ingest
+    /// really bound, unless the config gives an RTMP URL.
     pub async fn open(config: Config, addr: SocketAddr) -> Result<Self, StartError> {
         let tls = tls::load(&config.tls, &config.storage)?;
+        let rtmp = match config.ingest.listen {
+            Some(at) => Some(
+                TcpListener::bind(at)
+                    .await
+                    .map_err(|source| StartError::Io {
+                        path: format!("RTMP listener {at}"),
+                        source,
+                    })?,
+            ),
+            None => None,
+        };
+        let rtmp_url = match (&config.rtmp_url, &rtmp) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(l)) => {
+                let at = l.local_addr().map_err(|source| StartError::Io {
+                    path: "RTMP listener".into(),
+                    source,
+                })?;
+                format!("rtmp://{at}/{}", crate::ingest::rtmp::APP)
+            }
+            (None, None) => format!("rtmp://127.0.0.1:1935/{}", crate::ingest::rtmp::APP),
+        };
         let db = Db::open(&config.storage).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = config
@@ -51,7 +77,8 @@ impl Service {
             db,
             clock: config.clock.clone(),
             base_url,
-            rtmp_url: config.rtmp_url.trim_end_matches('/').to_owned(),
+            rtmp_url,
+            ingest: crate::ingest::Ingest::new(config.ingest.clone()),
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
             code_ttl: config.code_ttl,
@@ -72,7 +99,13 @@ impl Service {
             state,
             tls,
             simulation: config.simulate,
+            rtmp,
         })
+    }
+
+    /// Where the RTMP ingest listens, if it does.
+    pub fn rtmp_addr(&self) -> Option<SocketAddr> {
+        self.rtmp.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The shared state (operator actions and tests call the domain with it).
@@ -105,17 +138,23 @@ impl Service {
         self.tls.as_ref().map(|t| t.cert_pem.as_str())
     }
 
-    /// Serves until `shutdown` resolves; then stops accepting, gives open
-    /// connections up to 5 s to finish, stops the simulated audience and
-    /// closes the database.
+    /// Serves until `shutdown` resolves; then stops accepting, closes the
+    /// RTMP connections, gives open HTTP connections up to 5 s to finish,
+    /// stops the simulated audience and closes the database.
     pub async fn run(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
         let sim = self
             .simulation
             .map(|s| tokio::spawn(sim::run(self.state.clone(), s)));
+        let (stop_rtmp, rtmp_stopped) = tokio::sync::oneshot::channel::<()>();
+        let rtmp = self.rtmp.take().map(|l| {
+            tokio::spawn(crate::ingest::rtmp::run(self.state.clone(), l, async {
+                let _ = rtmp_stopped.await;
+            }))
+        });
         let router = self.router();
         let acceptor = self
             .tls
@@ -192,6 +231,10 @@ impl Service {
             });
         }
         drop(listener);
+        let _ = stop_rtmp.send(());
+        if let Some(rtmp) = rtmp {
+            let _ = rtmp.await;
+        }
         if let Some(sim) = sim {
             sim.abort();
         }
@@ -212,6 +255,7 @@ impl Service {
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
+    rtmp_addr: Option<SocketAddr>,
     base_url: String,
     admin_token: String,
     fingerprint: Option<String>,
@@ -241,12 +285,14 @@ impl Running {
         let admin_token = service.admin_token().to_owned();
         let fingerprint = service.fingerprint().map(str::to_owned);
         let cert_pem = service.cert_pem().map(str::to_owned);
+        let rtmp_addr = service.rtmp_addr();
         let state = service.state().clone();
         let task = tokio::spawn(service.run(listener, async {
             let _ = stopped.await;
         }));
         Ok(Self {
             addr,
+            rtmp_addr,
             base_url,
             admin_token,
             fingerprint,
@@ -265,6 +311,11 @@ impl Running {
     /// Base URL clients use (`https://127.0.0.1:PORT`).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Where the RTMP ingest listens, if it does.
+    pub fn rtmp_addr(&self) -> Option<SocketAddr> {
+        self.rtmp_addr
     }
 
     /// Bearer token of the `/admin` routes.

@@ -30,7 +30,11 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     /// Base URL as clients see it: the OAuth issuer and the root of links.
     pub base_url: String,
+    /// Where publishers send streams (`rtmp://HOST:PORT/live`); a live's
+    /// `rtmpPath` is this, `/`, its key.
     pub rtmp_url: String,
+    /// The RTMP ingest's registry: who publishes to which live now.
+    pub ingest: crate::ingest::Ingest,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub code_ttl: Duration,

@@ -103,3 +103,126 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The test clip every ingest test publishes: 10 s of ffmpeg's `testsrc2`
+/// at 1280x720 and 30 fps with a sine tone, H.264 (x264, a key frame every
+/// 2 s, about 2.5 Mb/s) and AAC, in FLV. Encoded once and kept in the
+/// temporary directory (written aside, then renamed), so publishing it with
+/// `-c copy` costs little CPU.
+pub fn test_clip() -> std::io::Result<std::path::PathBuf> {
+    static CLIP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = CLIP.lock().unwrap_or_else(|e| e.into_inner());
+    let path = std::env::temp_dir().join("onair-test-clip-v1-720p30.flv");
+    if path.exists() {
+        return Ok(path);
+    }
+    let aside = path.with_extension(format!("{}.part.flv", std::process::id()));
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
+        .args([
+            "-t",
+            "10",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-g", "60", "-keyint_min", "60", "-sc_threshold", "0"])
+        .args(["-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "2500k"])
+        .args(["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "flv"])
+        .arg(&aside)
+        .status()?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "ffmpeg encoding the clip: {status}"
+        )));
+    }
+    std::fs::rename(&aside, &path)?;
+    Ok(path)
+}
+
+/// The video bitrate of [`test_clip`], kbit/s, from its packets' sizes
+/// (ffprobe), to compare what the ingest measures with.
+pub fn test_clip_video_kbps() -> std::io::Result<f64> {
+    let clip = test_clip()?;
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "packet=size,pts_time", "-of", "csv=p=0"])
+        .arg(&clip)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (mut bytes, mut last) = (0u64, 0f64);
+    for line in text.lines() {
+        let mut parts = line.split(',');
+        let pts: f64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0.0);
+        let size: u64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        bytes += size;
+        last = last.max(pts);
+    }
+    if last <= 0.0 {
+        return Err(std::io::Error::other("ffprobe read no video packets"));
+    }
+    // The last frame lasts one frame time too.
+    Ok(bytes as f64 * 8.0 / 1000.0 / (last + 1.0 / 30.0))
+}
+
+/// An ffmpeg publishing [`test_clip`] in a loop, in real time and without
+/// encoding, to an RTMP URL; killed when dropped.
+#[derive(Debug)]
+pub struct RtmpPublisher {
+    child: std::process::Child,
+}
+
+impl RtmpPublisher {
+    /// Starts publishing to `rtmp_path` (`rtmp://HOST:PORT/live/KEY`).
+    pub fn start(rtmp_path: &str) -> std::io::Result<Self> {
+        let clip = test_clip()?;
+        let child = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+            .args(["-re", "-stream_loop", "-1", "-i"])
+            .arg(&clip)
+            .args(["-c", "copy", "-f", "flv", rtmp_path])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        Ok(Self { child })
+    }
+
+    /// Whether ffmpeg has exited (a refused publish ends it), and how.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Waits up to `within` for ffmpeg to exit.
+    pub async fn wait_exit(
+        &mut self,
+        within: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + within;
+        while std::time::Instant::now() < until {
+            if let Some(s) = self.exited() {
+                return Some(s);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Kills ffmpeg at once (the publisher vanishes, as a crash or a cut
+    /// cable would).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RtmpPublisher {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

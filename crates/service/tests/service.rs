@@ -685,15 +685,16 @@ async fn live_conflicts() {
         .put(&format!("{P}/live/demo-reserved/stop"), &t.access, None)
         .await;
     assert_eq!((s.as_u16(), error_name(&v)), (409, "NOT_ON_AIR"));
-    // The key does not change while on air.
-    let (s, v) = svc
+    // The key changes while on air when no stream is sent with it: the
+    // ingest's signal decides (STREAM_ACTIVE: the ingest tests).
+    let (s, _) = svc
         .put(
             &format!("{P}/live/demo-onair/streamkey/regenerate"),
             &t.access,
             None,
         )
         .await;
-    assert_eq!((s.as_u16(), error_name(&v)), (409, "STREAM_ACTIVE"));
+    assert_eq!(s, 200);
     // Chat only while on air.
     let (s, v) = svc
         .put(
@@ -1799,4 +1800,335 @@ async fn polled_live_status_is_never_stale() {
         .as_str()
         .unwrap()
         .ends_with(&format!("/{after}")));
+}
+
+// ---------------------------------------------------------------- ingest
+
+use onair_service::testing::{test_clip_video_kbps, RtmpPublisher};
+
+/// Polls `probe` every 100 ms until it gives `Some`, for at most `within`.
+async fn until<T, F: std::future::Future<Output = Option<T>>>(
+    within: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> F,
+) -> T {
+    let end = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "waited {within:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A RESERVED live of streamer-main with these extra create fields;
+/// returns its id and rtmpPath.
+async fn ingest_live(svc: &TestService, token: &str, extra: Value) -> (String, String) {
+    let mut body = json!({"title": "ingest test"});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let (s, v) = svc
+        .post(&format!("{P}/channel/streamer-main/live"), token, body)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let live = &v["data"]["live"];
+    (
+        live["liveId"].as_str().unwrap().to_owned(),
+        live["rtmpPath"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn live_json(svc: &TestService, token: &str, id: &str) -> Value {
+    svc.get(&format!("{P}/live/{id}"), token).await.1["data"]["live"].clone()
+}
+
+/// The kinds of a session's events, oldest first.
+async fn event_kinds(svc: &TestService, token: &str, session: &str) -> Vec<String> {
+    let (_, v) = svc
+        .get(&format!("{P}/session/{session}/events"), token)
+        .await;
+    let mut kinds: Vec<String> = v["data"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+async fn sessions(svc: &TestService, token: &str, live: &str) -> Value {
+    svc.get(&format!("{P}/live/{live}/sessions"), token).await.1["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_starts_its_live_is_measured_and_ends_the_live_when_lost() {
+    let clip_kbps = test_clip_video_kbps().expect("ffmpeg and ffprobe encode and read the clip");
+    let svc = TestService::start().await;
+    let t = svc.login("streamer").await;
+    let rtmp = svc.state.rtmp_url.clone();
+    assert!(
+        rtmp.starts_with("rtmp://127.0.0.1:") && rtmp.ends_with("/live"),
+        "{rtmp}"
+    );
+    let (id, path) = ingest_live(&svc, &t.access, json!({"stopTimeout": 4})).await;
+    assert!(
+        path.starts_with(&rtmp),
+        "rtmpPath {path} is built from the bound ingest"
+    );
+    let live = live_json(&svc, &t.access, &id).await;
+    assert_eq!(live["status"], "RESERVED");
+    assert_eq!(live["stream"]["signal"], "NONE");
+    assert_eq!(live["stream"]["stopTimeout"], 4);
+    assert_eq!(live["stream"]["autoStart"], true);
+
+    // Publish: ON_AIR by the time the first frame is in.
+    let mut ffmpeg = RtmpPublisher::start(&path).unwrap();
+    let ingest = format!("{P}/live/{id}/ingest");
+    until(Duration::from_secs(10), "the first frame", || async {
+        let (_, v) = svc.get(&ingest, &t.access).await;
+        v["data"]["sinceLastFrameMs"].as_u64().map(|_| ())
+    })
+    .await;
+    let live = live_json(&svc, &t.access, &id).await;
+    assert_eq!(live["status"], "ON_AIR");
+    assert_eq!(live["stream"]["signal"], "RECEIVING");
+
+    // Health from the real signal, once 6 s have arrived.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (s, h) = svc.get(&ingest, &t.access).await;
+    assert_eq!(s, 200, "{h}");
+    let h = &h["data"];
+    let v = &h["video"];
+    assert_eq!(
+        (
+            v["codec"].as_str(),
+            v["width"].as_u64(),
+            v["height"].as_u64()
+        ),
+        (Some("h264"), Some(1280), Some(720)),
+        "{h}"
+    );
+    assert!(
+        (v["frameRate"].as_f64().unwrap() - 30.0).abs() <= 1.0,
+        "{h}"
+    );
+    assert!(
+        (v["keyframeInterval"].as_f64().unwrap() - 2.0).abs() <= 0.1,
+        "{h}"
+    );
+    let kbps = v["bitrate10sKbps"].as_f64().unwrap();
+    assert!(
+        (kbps - clip_kbps).abs() <= clip_kbps * 0.2,
+        "received {kbps} kbps, clip {clip_kbps:.0} kbps: {h}"
+    );
+    assert_eq!(h["audio"]["codec"], "aac");
+    assert_eq!(h["audio"]["sampleRate"], 44_100);
+    assert_eq!(h["audio"]["channels"], 2);
+    assert_eq!(h["verdict"], "excellent", "{h}");
+    let publisher = &h["publisher"];
+    assert_eq!(publisher["action"], "on_publish");
+    assert_eq!(publisher["ip"], "127.0.0.1");
+    assert_eq!(publisher["app"], "live");
+    let key = path.rsplit('/').next().unwrap();
+    assert!(
+        !h.to_string().contains(key),
+        "the health never shows the key"
+    );
+    assert!(
+        publisher["tcUrl"].as_str().unwrap().ends_with("/live"),
+        "{publisher}"
+    );
+    assert!(
+        publisher["encoder"].as_str().unwrap().contains("Lavf"),
+        "{publisher}"
+    );
+
+    // A chat admin reads it too; anyone else gets 404.
+    let viewer = svc.login("viewer").await;
+    assert_eq!(svc.get(&ingest, &viewer.access).await.0, 404);
+    svc.put(&format!("{P}/live/{id}/mod/moderator"), &t.access, None)
+        .await;
+    let moderator = svc.login("moderator").await;
+    assert_eq!(svc.get(&ingest, &moderator.access).await.0, 200);
+
+    // STABLE after 10 s of steady input.
+    let session = sessions(&svc, &t.access, &id).await["sessions"][0]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    until(Duration::from_secs(8), "STABLE", || async {
+        event_kinds(&svc, &t.access, &session)
+            .await
+            .contains(&"STABLE".to_owned())
+            .then_some(())
+    })
+    .await;
+
+    // The publisher vanishes: interrupted; back within stopTimeout:
+    // restored, same session.
+    ffmpeg.kill();
+    until(Duration::from_secs(5), "INTERRUPTED", || async {
+        (live_json(&svc, &t.access, &id).await["stream"]["signal"] == "INTERRUPTED").then_some(())
+    })
+    .await;
+    let live = live_json(&svc, &t.access, &id).await;
+    assert_eq!(live["status"], "ON_AIR");
+    assert!(live["stream"]["interruptedAt"].is_string(), "{live}");
+    let mut ffmpeg = RtmpPublisher::start(&path).unwrap();
+    until(Duration::from_secs(10), "RECEIVING again", || async {
+        (live_json(&svc, &t.access, &id).await["stream"]["signal"] == "RECEIVING").then_some(())
+    })
+    .await;
+    assert_eq!(sessions(&svc, &t.access, &id).await["total"], 1);
+
+    // Gone for longer than stopTimeout: the live ends, SIGNAL_LOST.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    ffmpeg.kill();
+    until(Duration::from_secs(10), "END", || async {
+        (live_json(&svc, &t.access, &id).await["status"] == "END").then_some(())
+    })
+    .await;
+    let list = sessions(&svc, &t.access, &id).await;
+    assert_eq!(list["total"], 1);
+    let s0 = &list["sessions"][0];
+    assert_eq!(
+        (s0["status"].as_str(), s0["endReason"].as_str()),
+        (Some("ENDED"), Some("SIGNAL_LOST"))
+    );
+    assert_eq!(s0["clientInfo"]["app"], "live");
+    assert!(
+        !list.to_string().contains(key),
+        "sessions never show the key"
+    );
+    assert_eq!(
+        event_kinds(&svc, &t.access, &session).await,
+        [
+            "INITIALIZE",
+            "START",
+            "STABLE",
+            "SIGNAL_INTERRUPTED",
+            "SIGNAL_RESTORED",
+            "SIGNAL_INTERRUPTED",
+            "SIGNAL_LOST"
+        ]
+    );
+    assert_eq!(
+        live_json(&svc, &t.access, &id).await["stream"]["signal"],
+        "NONE"
+    );
+    svc.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_without_the_current_key_are_refused_and_change_nothing() {
+    let svc = TestService::start().await;
+    let t = svc.login("streamer").await;
+    let (id, path) = ingest_live(&svc, &t.access, json!({})).await;
+    let _running = RtmpPublisher::start(&path).unwrap();
+    until(Duration::from_secs(10), "the first publisher", || async {
+        (live_json(&svc, &t.access, &id).await["stream"]["signal"] == "RECEIVING").then_some(())
+    })
+    .await;
+    let session = sessions(&svc, &t.access, &id).await["sessions"][0]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events_before = event_kinds(&svc, &t.access, &session).await;
+    let bytes = || svc.state.ingest.health(&id).bytes_received;
+
+    // The key is in use: it cannot be regenerated.
+    let (s, v) = svc
+        .put(
+            &format!("{P}/live/{id}/streamkey/regenerate"),
+            &t.access,
+            None,
+        )
+        .await;
+    assert_eq!((s.as_u16(), error_name(&v)), (409, "STREAM_ACTIVE"));
+
+    // A reserved live whose key was regenerated: the old key is refused.
+    let (other, old_path) = ingest_live(&svc, &t.access, json!({})).await;
+    let (s, _) = svc
+        .put(
+            &format!("{P}/live/{other}/streamkey/regenerate"),
+            &t.access,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // A live of a banned streamer.
+    let banned = svc
+        .user_with_channel("ingest-banned", "ingest-banned-ch")
+        .await;
+    let (s, v) = svc
+        .post(
+            &format!("{P}/channel/ingest-banned-ch/live"),
+            &banned.access,
+            json!({"title": "b"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let banned_path = v["data"]["live"]["rtmpPath"].as_str().unwrap().to_owned();
+    let banned_live = v["data"]["live"]["liveId"].as_str().unwrap().to_owned();
+    svc.admin(Method::PUT, "/admin/user/ingest-banned/ban", None)
+        .await;
+
+    // The demo's live on a disabled channel.
+    let (_, k) = svc
+        .get(&format!("{P}/live/demo-archive/streamkey"), &t.access)
+        .await;
+    let disabled_path = format!(
+        "{}/{}",
+        k["data"]["rtmpUrl"].as_str().unwrap(),
+        k["data"]["streamKey"].as_str().unwrap()
+    );
+
+    let unknown_path = format!("{}/not-a-key", svc.state.rtmp_url);
+    let wrong_app = path.replace("/live/", "/other/");
+    for (what, target) in [
+        ("a second publisher on the same key", path.as_str()),
+        ("an unknown key", unknown_path.as_str()),
+        ("a key replaced by a regeneration", old_path.as_str()),
+        ("a live of a banned streamer", banned_path.as_str()),
+        ("a live of a disabled channel", disabled_path.as_str()),
+        ("another application", wrong_app.as_str()),
+    ] {
+        let before = bytes();
+        let mut refused = RtmpPublisher::start(target).unwrap();
+        let status = refused.wait_exit(Duration::from_secs(8)).await;
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "{what}: refused, ffmpeg gives up ({status:?})"
+        );
+        assert!(
+            bytes() > before,
+            "{what}: the running publisher keeps streaming"
+        );
+    }
+    // Nothing was recorded for any of them.
+    assert_eq!(event_kinds(&svc, &t.access, &session).await, events_before);
+    assert_eq!(
+        live_json(&svc, &t.access, &id).await["stream"]["signal"],
+        "RECEIVING"
+    );
+    for live in [&other, &"demo-archive".to_owned()] {
+        assert_eq!(
+            live_json(&svc, &t.access, live).await["stream"]["signal"],
+            "NONE"
+        );
+    }
+    assert_eq!(sessions(&svc, &t.access, &other).await["total"], 0);
+    let banned_sessions = svc
+        .get(&format!("{P}/live/{banned_live}/sessions"), &banned.access)
+        .await
+        .1;
+    assert_eq!(banned_sessions["data"]["total"], 0, "{banned_sessions}");
+    svc.stop().await;
 }

@@ -82,6 +82,18 @@ pub fn check_description(d: Option<&str>) -> ApiResult<Option<String>> {
     Ok(Some(d.to_owned()))
 }
 
+/// Checks a live's `stopTimeout`: 1 s to 1 h.
+pub fn check_stop_timeout(seconds: u32) -> ApiResult<i64> {
+    if !limits::STOP_TIMEOUT.contains(&seconds) {
+        return Err(ApiError::invalid(format!(
+            "stopTimeout must be {} to {} seconds",
+            limits::STOP_TIMEOUT.start(),
+            limits::STOP_TIMEOUT.end()
+        )));
+    }
+    Ok(i64::from(seconds))
+}
+
 /// `POST /channel/{channelId}/live`.
 pub async fn create(
     state: &AppState,
@@ -94,11 +106,13 @@ pub async fn create(
     super::channels::require_owned(state, caller, channel_id).await?;
     let now = state.now();
     let reserved_at = body.reserved_at.map_or(now, |t| t.millis());
+    let stop_timeout = body.stop_timeout.map(check_stop_timeout).transpose()?;
     let id = crypto::random_id();
     let mut conn = state.db.write.acquire().await?;
     sqlx::query(
-        "INSERT INTO lives (id, channel_id, title, description, reserved_at, status, scope, stream_key, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?, ?)",
+        "INSERT INTO lives (id, channel_id, title, description, reserved_at, status, scope, stream_key, created_at, updated_at,
+            auto_start, auto_stop, stop_timeout)
+         VALUES (?, ?, ?, ?, ?, 'RESERVED', ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(channel_id)
@@ -109,6 +123,9 @@ pub async fn create(
     .bind(new_stream_key())
     .bind(now)
     .bind(now)
+    .bind(body.auto_start.unwrap_or(true))
+    .bind(body.auto_stop.unwrap_or(true))
+    .bind(stop_timeout)
     .execute(&mut *conn)
     .await?;
     let live = load_live(&mut conn, &id)
@@ -133,52 +150,72 @@ pub async fn start(state: &AppState, caller: &Caller, live_id: &str) -> ApiResul
         ));
     }
     if live.status() != LiveStatus::OnAir {
-        let others: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM lives WHERE channel_id = ? AND status = 'ON_AIR' AND id <> ?",
-        )
-        .bind(&live.channel_id)
-        .bind(live_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for other in others {
-            end_live(
-                &mut tx,
-                &other,
-                EndReason::Replaced,
-                now,
-                &format!("live {live_id} of the same channel started"),
-            )
-            .await?;
-        }
-        sqlx::query(
-            "UPDATE lives SET status = 'ON_AIR', start_at = ?1, updated_at = ?1, end_reason = NULL, ended_at = NULL,
-                view_count = 0, viewer_count = 0, like_count = 0, chat_count = 0
-             WHERE id = ?2",
-        )
-        .bind(now)
-        .bind(live_id)
-        .execute(&mut *tx)
-        .await?;
-        let session = crypto::random_id();
-        sqlx::query("INSERT INTO sessions (id, live_id, started_at) VALUES (?, ?, ?)")
-            .bind(&session)
-            .bind(live_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        add_event(
-            &mut tx,
-            &session,
-            now,
-            EventKind::Start,
-            Some(&format!("started by {}", caller.user_id)),
-        )
-        .await?;
+        let detail = format!("started by {}", caller.user_id);
+        go_on_air(&mut tx, &live, now, &[(EventKind::Start, detail.as_str())]).await?;
     }
     let live = reload_and_commit(state, tx, live_id).await?;
     Ok(LiveData {
         live: live.to_wire(state),
     })
+}
+
+/// Puts a live that is not on air ON_AIR: force-ends any other ON_AIR live
+/// of its channel (spec §3), resets the counters, opens a session and
+/// records `events` in it (its START among them). Returns the new
+/// session's id.
+pub async fn go_on_air(
+    conn: &mut SqliteConnection,
+    live: &LiveRow,
+    now: Millis,
+    events: &[(EventKind, &str)],
+) -> ApiResult<String> {
+    let others: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM lives WHERE channel_id = ? AND status = 'ON_AIR' AND id <> ?",
+    )
+    .bind(&live.channel_id)
+    .bind(&live.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for other in others {
+        end_live(
+            conn,
+            &other,
+            EndReason::Replaced,
+            now,
+            &format!("live {} of the same channel started", live.id),
+        )
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE lives SET status = 'ON_AIR', start_at = ?1, updated_at = ?1, end_reason = NULL, ended_at = NULL,
+            view_count = 0, viewer_count = 0, like_count = 0, chat_count = 0
+         WHERE id = ?2",
+    )
+    .bind(now)
+    .bind(&live.id)
+    .execute(&mut *conn)
+    .await?;
+    let session = crypto::random_id();
+    sqlx::query("INSERT INTO sessions (id, live_id, started_at) VALUES (?, ?, ?)")
+        .bind(&session)
+        .bind(&live.id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    for (kind, detail) in events {
+        add_event(conn, &session, now, *kind, Some(detail)).await?;
+    }
+    Ok(session)
+}
+
+/// The open session of a live, if it is on air.
+pub async fn open_session(conn: &mut SqliteConnection, live_id: &str) -> ApiResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE live_id = ? AND finished_at IS NULL ORDER BY started_at DESC, rowid DESC LIMIT 1",
+    )
+    .bind(live_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// `PUT /live/{liveId}/stop`. Idempotent on an ended live; a RESERVED live
@@ -296,7 +333,8 @@ pub async fn stream_key(state: &AppState, caller: &Caller, live_id: &str) -> Api
 }
 
 /// `PUT /live/{liveId}/streamkey/regenerate`: refused with 409
-/// STREAM_ACTIVE while the live is on air (spec §5).
+/// STREAM_ACTIVE while a publisher is connected with the key (spec §5),
+/// as the ingest sees it.
 pub async fn regenerate_key(
     state: &AppState,
     caller: &Caller,
@@ -304,10 +342,10 @@ pub async fn regenerate_key(
 ) -> ApiResult<StreamKey> {
     let mut tx = state.db.write.begin().await?;
     let live = owned_live(&mut tx, caller, live_id).await?;
-    if live.status() == LiveStatus::OnAir {
+    if state.ingest.is_publishing(&live.id) {
         return Err(ApiError::named(
             onair_api::ErrorName::StreamActive,
-            "the stream key cannot change while the live is on air",
+            "the stream key cannot change while a stream is being sent with it",
         ));
     }
     sqlx::query("UPDATE lives SET stream_key = ?, updated_at = ? WHERE id = ?")
@@ -324,6 +362,7 @@ fn session_of(row: &sqlx::sqlite::SqliteRow, now: Millis) -> Session {
     let started: Millis = row.get("started_at");
     let finished: Option<Millis> = row.get("finished_at");
     let reason: Option<String> = row.get("end_reason");
+    let client_info: Option<String> = row.get("client_info");
     Session {
         session_id: Id::new(row.get::<String, _>("id")),
         live_id: Id::new(row.get::<String, _>("live_id")),
@@ -336,6 +375,7 @@ fn session_of(row: &sqlx::sqlite::SqliteRow, now: Millis) -> Session {
             SessionStatus::Live
         },
         end_reason: reason.and_then(|r| r.parse().ok()),
+        client_info: client_info.and_then(|c| serde_json::from_str(&c).ok()),
     }
 }
 
@@ -363,7 +403,7 @@ pub async fn sessions(
         .fetch_one(&mut *conn)
         .await?;
     let rows = sqlx::query(
-        "SELECT id, live_id, started_at, finished_at, end_reason FROM sessions WHERE live_id = ?
+        "SELECT id, live_id, started_at, finished_at, end_reason, client_info FROM sessions WHERE live_id = ?
          ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
     )
     .bind(live_id)

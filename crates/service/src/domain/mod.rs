@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod channels;
 pub mod chat;
+pub mod ingest;
 pub mod lives;
 pub mod moderation;
 
@@ -38,12 +39,18 @@ pub struct LiveRow {
     pub updated_at: Millis,
     pub owner_id: String,
     pub channel_enabled: bool,
+    /// A publish on the key starts the live while RESERVED (spec §5).
+    pub auto_start: bool,
+    /// The live ends after `stop_timeout` without a signal.
+    pub auto_stop: bool,
+    /// Seconds; `None`: the service's default.
+    pub stop_timeout: Option<i64>,
 }
 
 /// The columns of [`LiveRow`], for `SELECT {LIVE_COLUMNS} FROM lives l JOIN channels c ...`.
 pub const LIVE_COLUMNS: &str = "l.id, l.channel_id, l.title, l.description, l.reserved_at, l.start_at, l.status, l.scope,
     l.stream_key, l.view_count, l.viewer_count, l.like_count, l.chat_count, l.created_at, l.updated_at,
-    c.owner_id, c.enabled AS channel_enabled";
+    c.owner_id, c.enabled AS channel_enabled, l.auto_start, l.auto_stop, l.stop_timeout";
 
 impl std::fmt::Debug for LiveRow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,8 +76,17 @@ impl LiveRow {
         self.scope.parse().unwrap_or(Scope::Private)
     }
 
-    /// The wire object (spec §3). `rtmpPath` is always `rtmpUrl/streamKey`.
+    /// Seconds without a signal before the live ends on its own.
+    pub fn stop_timeout(&self, state: &AppState) -> u64 {
+        self.stop_timeout
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or(state.ingest.config.stop_timeout.as_secs())
+    }
+
+    /// The wire object (spec §3). `rtmpPath` is always `rtmpUrl/streamKey`;
+    /// the `stream` extension tells the signal as the ingest sees it now.
     pub fn to_wire(&self, state: &AppState) -> Live {
+        let (signal, interrupted_at) = state.ingest.signal(&self.id);
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         Live {
             live_id: Id::new(&self.id),
@@ -87,6 +103,13 @@ impl LiveRow {
                 viewer_count: count(self.viewer_count),
                 like_count: count(self.like_count),
                 chat_count: count(self.chat_count),
+            }),
+            stream: Some(onair_api::LiveStream {
+                signal,
+                auto_start: self.auto_start,
+                auto_stop: self.auto_stop,
+                stop_timeout: self.stop_timeout(state),
+                interrupted_at: interrupted_at.map(timestamp),
             }),
         }
     }

@@ -4,15 +4,15 @@
 use axum::extract::State;
 use onair_api::{
     BanTime, Capabilities, ChannelData, ChannelList, ChannelLive, ChatListRequest, ChatPage,
-    ChatSend, ChatSent, CreateLive, EventList, LiveData, LiveList, SessionList, StatusFilter,
-    StreamKey, UserData,
+    ChatSend, ChatSent, CreateLive, EventList, Extension, IngestHealth, LiveData, LiveList,
+    SessionList, StatusFilter, StreamKey, UserData,
 };
 use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::respond::{empty, envelope, ApiResponse};
 use crate::config::limits;
-use crate::domain::{channels, chat, lives, moderation};
+use crate::domain::{channels, chat, ingest, lives, moderation};
 use crate::state::{AppState, Caller};
 
 pub async fn user(State(s): State<AppState>, c: Caller) -> ApiResponse<UserData> {
@@ -211,11 +211,22 @@ pub async fn events(
     envelope(lives::events(&s, &c, &id).await)
 }
 
-/// `GET /capabilities` (onair): the optional APIs usable by this client.
+/// `GET /live/{liveId}/ingest` (onair, INGEST).
+pub async fn ingest(
+    State(s): State<AppState>,
+    c: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResponse<IngestHealth> {
+    envelope(ingest::health(&s, &c, &id).await)
+}
+
+/// `GET /capabilities` (onair): the optional APIs usable by this client,
+/// and the extensions this service offers.
 pub async fn capabilities(c: Caller) -> ApiResponse<Capabilities> {
     envelope(Ok(Capabilities {
         optional_apis: c.apis.to_vec(),
         chat_max_length: Some(*limits::CHAT.end() as u64),
         chat_multiline: false,
+        extensions: vec![Extension::Ingest],
     }))
 }

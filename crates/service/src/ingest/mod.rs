@@ -1,0 +1,216 @@
+//! The RTMP ingest (spec §5): what OBS, ffmpeg or any RTMP encoder sends
+//! to a live's `rtmpPath`.
+//!
+//! - [`rtmp`]: the listener and one task per connection: the RTMP
+//!   handshake and chunk stream through `rml_rtmp`, the admission of a
+//!   publish, the limits that keep a broken or hostile peer from hurting
+//!   the others.
+//! - [`health`]: what arrives, measured: codecs, picture size, frame rate,
+//!   key frame interval, bitrates, and a verdict with its reasons.
+//! - this module: [`Ingest`], the registry of who publishes to which live
+//!   now and which lives lost their signal, shared with the HTTP side
+//!   (the `stream` object of a live, `GET /live/{liveId}/ingest`, the
+//!   STREAM_ACTIVE refusal of a key regeneration).
+//!
+//! What a publish does to a live (sessions, events, auto-start and
+//! auto-stop) are rules of the service API: [`crate::domain::ingest`].
+//!
+//! Why `rml_rtmp`: it is the RTMP library the Rust media servers build on
+//! (mmids, the examples of rust-media-libs), kept since 2017, MIT, and it
+//! is sans-I/O: a handshake and a server session that take bytes and give
+//! bytes and events, so it sits on our own tokio sockets, timeouts and
+//! limits with no threads or runtime of its own. It costs three small
+//! crates (rml_amf0, and older hmac/sha2 for the handshake digest). Its
+//! limits are ours to add: it accepts any chunk size and buffers a whole
+//! message (up to 16 MiB) before handing it over, so the connection task
+//! bounds the bytes a peer may send without completing a message.
+//! `rtmp` (xiu's) brings its own session and stream hub, more than an
+//! ingest that only receives needs.
+
+pub mod health;
+pub mod rtmp;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use onair_api::{ClientInfo, Id, IngestHealth, Signal, Verdict};
+
+use crate::clock::{timestamp, Millis};
+use crate::config::IngestConfig;
+
+/// The registry of publishers and lost signals.
+#[derive(Debug)]
+pub struct Ingest {
+    pub config: IngestConfig,
+    state: Mutex<Registry>,
+    /// Serialises the signal transitions (admit, lose, restore, time out)
+    /// with their database writes, so a live's timeline keeps their order.
+    pub(crate) transitions: tokio::sync::Mutex<()>,
+    /// Open RTMP connections.
+    pub(crate) connections: AtomicUsize,
+    next_id: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    /// The publisher of each live that has one.
+    publishers: HashMap<String, Arc<Publisher>>,
+    /// Lives whose publisher went away while on air, waiting for one to
+    /// come back within `stopTimeout`.
+    interrupted: HashMap<String, Interruption>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interruption {
+    at: Millis,
+    /// Which interruption: a timer ends the live only if its own is still
+    /// the current one.
+    epoch: u64,
+}
+
+/// One admitted publish.
+#[derive(Debug)]
+pub struct Publisher {
+    /// Also the `streamId` of its [`ClientInfo`].
+    pub id: u64,
+    pub live_id: String,
+    /// When it was admitted (service clock).
+    pub since: Millis,
+    pub info: Mutex<ClientInfo>,
+    pub meter: Mutex<health::Meter>,
+}
+
+/// A poisoned lock only means a panic elsewhere; the data is still whole.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Ingest {
+    pub fn new(config: IngestConfig) -> Self {
+        Self {
+            config,
+            state: Mutex::default(),
+            transitions: tokio::sync::Mutex::new(()),
+            connections: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// A new id for a connection.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The live's signal now, and since when it is interrupted.
+    pub fn signal(&self, live_id: &str) -> (Signal, Option<Millis>) {
+        let st = lock(&self.state);
+        if st.publishers.contains_key(live_id) {
+            (Signal::Receiving, None)
+        } else if let Some(i) = st.interrupted.get(live_id) {
+            (Signal::Interrupted, Some(i.at))
+        } else {
+            (Signal::None, None)
+        }
+    }
+
+    /// Whether a publisher streams with the live's key now.
+    pub fn is_publishing(&self, live_id: &str) -> bool {
+        lock(&self.state).publishers.contains_key(live_id)
+    }
+
+    /// The live's publisher, if any.
+    pub fn publisher(&self, live_id: &str) -> Option<Arc<Publisher>> {
+        lock(&self.state).publishers.get(live_id).cloned()
+    }
+
+    /// Makes `publisher` the live's, unless it has one already (`None`).
+    /// `Some(true)`: it comes back within an interruption.
+    pub(crate) fn claim(&self, publisher: Arc<Publisher>) -> Option<bool> {
+        let mut st = lock(&self.state);
+        if st.publishers.contains_key(&publisher.live_id) {
+            return None;
+        }
+        let restored = st.interrupted.remove(&publisher.live_id).is_some();
+        st.publishers.insert(publisher.live_id.clone(), publisher);
+        Some(restored)
+    }
+
+    /// The publisher `id` leaves its live. With `interrupt`, the live's
+    /// signal is INTERRUPTED from `now` on: returns the interruption's
+    /// epoch for its timer.
+    pub(crate) fn release(&self, live_id: &str, id: u64, interrupt: Option<Millis>) -> Option<u64> {
+        let mut st = lock(&self.state);
+        if st.publishers.get(live_id).is_none_or(|p| p.id != id) {
+            return None;
+        }
+        st.publishers.remove(live_id);
+        let at = interrupt?;
+        let epoch = self.next_id();
+        st.interrupted
+            .insert(live_id.to_owned(), Interruption { at, epoch });
+        Some(epoch)
+    }
+
+    /// Ends the interruption `epoch` of a live if it is still the current
+    /// one (no publisher came back). Returns whether it was.
+    pub(crate) fn expire(&self, live_id: &str, epoch: u64) -> bool {
+        let mut st = lock(&self.state);
+        if st
+            .interrupted
+            .get(live_id)
+            .is_some_and(|i| i.epoch == epoch)
+        {
+            st.interrupted.remove(live_id);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `GET /live/{liveId}/ingest`: what arrives now.
+    pub fn health(&self, live_id: &str) -> IngestHealth {
+        let (signal, _) = self.signal(live_id);
+        let empty = |signal| IngestHealth {
+            live_id: Id::new(live_id),
+            signal,
+            verdict: Verdict::NoSignal,
+            reasons: vec!["no stream is arriving".to_owned()],
+            video: None,
+            audio: None,
+            bytes_received: 0,
+            timestamp_gaps: 0,
+            timestamps_backwards: 0,
+            since_last_frame_ms: None,
+            publishing_since: None,
+            publisher: None,
+        };
+        let Some(p) = self.publisher(live_id) else {
+            return empty(signal);
+        };
+        let r = lock(&p.meter).report(Instant::now());
+        let publisher = lock(&p.info).clone();
+        IngestHealth {
+            live_id: Id::new(live_id),
+            signal: Signal::Receiving,
+            verdict: r.verdict,
+            reasons: r.reasons,
+            video: r.video,
+            audio: r.audio,
+            bytes_received: r.bytes_received,
+            timestamp_gaps: r.timestamp_gaps,
+            timestamps_backwards: r.timestamps_backwards,
+            since_last_frame_ms: r.since_last_frame_ms,
+            publishing_since: Some(timestamp(p.since)),
+            publisher: Some(publisher),
+        }
+    }
+}
+
+/// The last 4 characters of a stream key: all a log line may show of it.
+pub fn key_hint(key: &str) -> String {
+    let n = key.chars().count();
+    let tail: String = key.chars().skip(n.saturating_sub(4)).collect();
+    format!("…{tail}")
+}
