@@ -779,7 +779,7 @@ impl Client {
         self.get(&["live", live_id, "streamkey"]).await
     }
 
-    /// A new key; 409 STREAM_ACTIVE while the live is on air.
+    /// A new key; 409 STREAM_ACTIVE while a stream is sent with the key.
     pub async fn regenerate_key(&self, live_id: &str) -> Result<StreamKey> {
         self.with_body(
             Method::PUT,
@@ -799,6 +799,12 @@ impl Client {
 
     pub async fn events(&self, session_id: &str) -> Result<EventList> {
         self.get(&["session", session_id, "events"]).await
+    }
+
+    /// What the service's ingest receives now (onair's `INGEST` extension,
+    /// spec §5; for the owner and chat admins).
+    pub async fn ingest(&self, live_id: &str) -> Result<onair_api::IngestHealth> {
+        self.get(&["live", live_id, "ingest"]).await
     }
 }
 

@@ -187,3 +187,71 @@ async fn server_and_key_reach_real_obs() {
     drop(obs);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+#[ignore = "needs OBS Studio, ffmpeg and a display (make test installs and runs them)"]
+async fn real_obs_streams_to_the_ingest() {
+    let dir = std::env::temp_dir().join(format!("onair-obs-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let obs = RealObs::start(&dir);
+    let svc = Svc::start().await;
+    let (client, _) = login_client(&svc, "streamer").await;
+    let live = client
+        .create_live(
+            "streamer-main",
+            &CreateLive {
+                title: "OBS to the ingest".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let id = live.live_id.as_str().to_owned();
+    let target = StreamTarget::from_rtmp_path(&live.rtmp_path).unwrap();
+
+    // The server and key onair pushes; OBS streams with them.
+    let (ws, mut events) = obs.connect().await;
+    ws.send_target(&target).await.unwrap();
+    ws.start_stream().await.unwrap();
+    stream_state(&mut events, true, &obs).await;
+    let video = ws.request("GetVideoSettings", None).await.unwrap();
+    let size = (
+        video["outputWidth"].as_u64().map(|w| w as u32),
+        video["outputHeight"].as_u64().map(|h| h as u32),
+    );
+
+    // The live goes ON_AIR and the ingest measures OBS's output.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let h = client.ingest(&id).await.unwrap();
+        if h.video.as_ref().is_some_and(|v| v.width.is_some()) && h.bytes_received > 0 {
+            break h;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no video from OBS: {h:?}\n{}",
+            obs.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let v = health.video.unwrap();
+    assert_eq!((v.width, v.height), size, "OBS's output resolution");
+    assert_eq!(v.codec, "h264");
+    let live = client.live(&id).await.unwrap();
+    assert_eq!(live.status, onair_api::LiveStatus::OnAir);
+    assert_eq!(
+        live.stream.map(|s| s.signal),
+        Some(onair_api::Signal::Receiving)
+    );
+    let publisher = health.publisher.unwrap();
+    assert!(
+        publisher
+            .encoder
+            .as_deref()
+            .is_some_and(|e| e.to_ascii_lowercase().contains("obs")),
+        "{publisher:?}"
+    );
+    ws.stop_stream().await.unwrap();
+    stream_state(&mut events, false, &obs).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

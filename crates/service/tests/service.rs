@@ -2132,3 +2132,332 @@ async fn publishes_without_the_current_key_are_refused_and_change_nothing() {
     assert_eq!(banned_sessions["data"]["total"], 0, "{banned_sessions}");
     svc.stop().await;
 }
+
+// ------------------------------------------------ ingest: bad RTMP input
+
+mod raw_rtmp {
+    //! A raw RTMP peer for the bad-input tests: a TCP connection, the
+    //! handshake as a client (rml_rtmp's), hand-made chunks, and a client
+    //! session that connects and publishes without sending media.
+
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
+    use rml_rtmp::sessions::{
+        ClientSession, ClientSessionConfig, ClientSessionEvent, ClientSessionResult,
+        PublishRequestType,
+    };
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// The ingest's address, from its URL (`rtmp://HOST:PORT/live`).
+    pub fn addr(rtmp_url: &str) -> SocketAddr {
+        rtmp_url
+            .trim_start_matches("rtmp://")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// A TCP connection that has done the RTMP handshake (Adobe RTMP 1.0
+    /// §5.2) as a client.
+    pub async fn handshaken(addr: SocketAddr) -> TcpStream {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        let mut hs = Handshake::new(PeerType::Client);
+        tcp.write_all(&hs.generate_outbound_p0_and_p1().unwrap())
+            .await
+            .unwrap();
+        let mut buf = vec![0; 8192];
+        loop {
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the server closed during the handshake");
+            match hs.process_bytes(&buf[..n]).unwrap() {
+                HandshakeProcessResult::InProgress { response_bytes } => {
+                    tcp.write_all(&response_bytes).await.unwrap()
+                }
+                HandshakeProcessResult::Completed { response_bytes, .. } => {
+                    tcp.write_all(&response_bytes).await.unwrap();
+                    return tcp;
+                }
+            }
+        }
+    }
+
+    /// A type 0 chunk (§5.3.1.2.1) on chunk stream `csid`, message stream
+    /// 0, declaring a message of `declared` bytes and carrying `payload`.
+    pub fn chunk(csid: u8, type_id: u8, declared: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![csid & 0x3f, 0, 0, 0];
+        v.extend_from_slice(&declared.to_be_bytes()[1..]);
+        v.push(type_id);
+        v.extend_from_slice(&0u32.to_le_bytes());
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// Set Chunk Size (§5.4.1), on the protocol control chunk stream 2.
+    pub fn set_chunk_size(size: u32) -> Vec<u8> {
+        chunk(2, 1, 4, &size.to_be_bytes())
+    }
+
+    /// Whether the server closes the connection within `within` (reading
+    /// and dropping what it sends until then).
+    pub async fn closed_within(tcp: &mut TcpStream, within: Duration) -> bool {
+        let mut buf = vec![0u8; 16 * 1024];
+        let end = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(end, tcp.read(&mut buf)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Connects to app `app` and asks to publish with `key`; returns the
+    /// connection and the server's answer: `Ok` accepted, `Err` the
+    /// connect's rejection or the `onStatus` code of the refusal.
+    pub async fn publish(
+        addr: SocketAddr,
+        app: &str,
+        key: &str,
+    ) -> (TcpStream, Result<(), String>) {
+        let mut tcp = handshaken(addr).await;
+        let (mut session, _) = ClientSession::new(ClientSessionConfig::new()).unwrap();
+        let mut out = Vec::new();
+        let send = |r: ClientSessionResult, out: &mut Vec<u8>| {
+            if let ClientSessionResult::OutboundResponse(p) = r {
+                out.extend_from_slice(&p.bytes);
+            }
+        };
+        send(
+            session.request_connection(app.to_owned()).unwrap(),
+            &mut out,
+        );
+        tcp.write_all(&out).await.unwrap();
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut connected = false;
+        loop {
+            let n = match tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => return (tcp, Err("closed without an answer".into())),
+            };
+            let mut out = Vec::new();
+            for r in session.handle_input(&buf[..n]).unwrap_or_default() {
+                match r {
+                    ClientSessionResult::RaisedEvent(
+                        ClientSessionEvent::ConnectionRequestAccepted,
+                    ) => {
+                        connected = true;
+                        send(
+                            session
+                                .request_publishing(key.to_owned(), PublishRequestType::Live)
+                                .unwrap(),
+                            &mut out,
+                        );
+                    }
+                    ClientSessionResult::RaisedEvent(
+                        ClientSessionEvent::ConnectionRequestRejected { description },
+                    ) => return (tcp, Err(format!("connect rejected: {description}"))),
+                    ClientSessionResult::RaisedEvent(
+                        ClientSessionEvent::PublishRequestAccepted,
+                    ) => return (tcp, Ok(())),
+                    ClientSessionResult::RaisedEvent(
+                        ClientSessionEvent::UnhandleableOnStatusCode { code },
+                    ) if connected => return (tcp, Err(code)),
+                    // The refusal's `_error` with its status object (the
+                    // session does not track the publish's transaction).
+                    ClientSessionResult::RaisedEvent(
+                        ClientSessionEvent::UnknownTransactionResultReceived {
+                            additional_values,
+                            ..
+                        },
+                    ) if connected => {
+                        let code = additional_values
+                            .into_iter()
+                            .find_map(|v| v.get_object_properties()?.remove("code")?.get_string());
+                        return (tcp, Err(code.unwrap_or_default()));
+                    }
+                    other => send(other, &mut out),
+                }
+            }
+            tcp.write_all(&out).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_rtmp_input_is_dropped_and_hurts_no_one() {
+    use raw_rtmp::*;
+    use tokio::io::AsyncWriteExt;
+    let svc = TestService::start_with(|c| {
+        c.ingest.max_connections = 64;
+        c.ingest.max_message_bytes = 256 * 1024;
+        c.ingest.publish_timeout = Duration::from_secs(2);
+        c.ingest.idle_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let addr = addr(&svc.state.rtmp_url);
+    let t = svc.login("streamer").await;
+    let (id, path) = ingest_live(&svc, &t.access, json!({})).await;
+    let _running = RtmpPublisher::start(&path).unwrap();
+    until(Duration::from_secs(10), "the publisher", || async {
+        (svc.state.ingest.health(&id).bytes_received > 0).then_some(())
+    })
+    .await;
+    let bytes = || svc.state.ingest.health(&id).bytes_received;
+    let mut seen = bytes();
+    let mut still_fine = |what: &str, now: u64| {
+        assert!(now > seen, "{what}: the running publisher goes on");
+        seen = now;
+    };
+
+    // Random bytes (no RTMP version 3): dropped at once.
+    let mut p = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x40)
+        .collect();
+    p.write_all(&junk).await.unwrap();
+    assert!(
+        closed_within(&mut p, Duration::from_secs(1)).await,
+        "random bytes"
+    );
+
+    // A truncated handshake: dropped after the publish timeout.
+    let mut p = tokio::net::TcpStream::connect(addr).await.unwrap();
+    p.write_all(&[3u8; 700]).await.unwrap();
+    assert!(
+        closed_within(&mut p, Duration::from_secs(4)).await,
+        "truncated handshake"
+    );
+    still_fine("handshakes", bytes());
+
+    // Chunk size 0, then a message that can never complete: dropped at the
+    // per-connection limit (256 KiB here).
+    let mut p = handshaken(addr).await;
+    p.write_all(&set_chunk_size(0)).await.unwrap();
+    let _ = p
+        .write_all(&chunk(3, 20, 1000, &vec![0u8; 300 * 1024]))
+        .await;
+    assert!(
+        closed_within(&mut p, Duration::from_secs(3)).await,
+        "chunk size 0"
+    );
+
+    // Chunk size 2^31 - 1 and a message declared at 16 MiB: dropped at the
+    // limit, never buffered whole.
+    let mut p = handshaken(addr).await;
+    p.write_all(&set_chunk_size(0x7fff_ffff)).await.unwrap();
+    let _ = p
+        .write_all(&chunk(3, 20, 0xff_ffff, &vec![0x02; 400 * 1024]))
+        .await;
+    assert!(
+        closed_within(&mut p, Duration::from_secs(3)).await,
+        "chunk size 2^31"
+    );
+    still_fine("chunk sizes", bytes());
+
+    // An oversized AMF object: a `connect` carrying a 200 KB string and no
+    // app, in one chunk: read, refused, dropped.
+    let mut amf = vec![0x02, 0, 7];
+    amf.extend_from_slice(b"connect");
+    amf.extend_from_slice(&[0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]); // transaction 1
+    amf.extend_from_slice(&[0x03, 0, 4]);
+    amf.extend_from_slice(b"junk");
+    amf.push(0x0c); // long string
+    amf.extend_from_slice(&(200_000u32).to_be_bytes());
+    amf.extend(std::iter::repeat_n(b'x', 200_000));
+    amf.extend_from_slice(&[0, 0, 9]);
+    let mut p = handshaken(addr).await;
+    p.write_all(&set_chunk_size(1 << 20)).await.unwrap();
+    p.write_all(&chunk(3, 20, amf.len() as u32, &amf))
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut p, Duration::from_secs(3)).await,
+        "oversized AMF"
+    );
+
+    // Refusals carry their RTMP status: a wrong key, a wrong application.
+    let (mut p, answer) = publish(addr, "live", "not-a-key").await;
+    assert_eq!(answer, Err("NetStream.Publish.Denied".to_owned()));
+    assert!(
+        closed_within(&mut p, Duration::from_secs(2)).await,
+        "refused, then closed"
+    );
+    let (_, answer) = publish(addr, "other", "not-a-key").await;
+    assert!(
+        answer.is_err_and(|e| e.starts_with("connect rejected")),
+        "wrong app"
+    );
+    let key = path.rsplit('/').next().unwrap();
+    let (_, answer) = publish(addr, "live", key).await;
+    assert_eq!(
+        answer,
+        Err("NetStream.Publish.BadName".to_owned()),
+        "a second publisher"
+    );
+
+    // A publish that never sends media: admitted, then dropped; its live
+    // (auto-start off) was never started.
+    let (quiet, quiet_path) = ingest_live(&svc, &t.access, json!({"autoStart": false})).await;
+    let (mut p, answer) = publish(addr, "live", quiet_path.rsplit('/').next().unwrap()).await;
+    assert_eq!(answer, Ok(()));
+    assert_eq!(
+        live_json(&svc, &t.access, &quiet).await["stream"]["signal"],
+        "RECEIVING"
+    );
+    assert!(
+        closed_within(&mut p, Duration::from_secs(5)).await,
+        "no media"
+    );
+    let live = live_json(&svc, &t.access, &quiet).await;
+    assert_eq!(
+        (live["status"].as_str(), live["stream"]["signal"].as_str()),
+        (Some("RESERVED"), Some("NONE"))
+    );
+    still_fine("refusals", bytes());
+
+    // Idle connections past the limit: closed at once; the others after
+    // the publish timeout. The publisher and the HTTPS API carry on.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        if let Ok(c) = tokio::net::TcpStream::connect(addr).await {
+            idle.push(c);
+        }
+    }
+    assert!(svc.state.ingest.health(&id).since_last_frame_ms.is_some());
+    let (s, _) = svc.get(&format!("{P}/live/{id}"), &t.access).await;
+    assert_eq!(s, 200);
+    let mut closed_at_once = 0;
+    for c in &mut idle[100..] {
+        closed_at_once += usize::from(closed_within(c, Duration::from_millis(200)).await);
+    }
+    assert!(
+        closed_at_once >= 190,
+        "{closed_at_once} of 200 past the limit closed at once"
+    );
+    for c in &mut idle[..10] {
+        assert!(
+            closed_within(c, Duration::from_secs(4)).await,
+            "an idle connection"
+        );
+    }
+    drop(idle);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    still_fine("idle connections", bytes());
+    let h = svc.state.ingest.health(&id);
+    assert!(
+        h.video.is_some_and(|v| v.width == Some(1280)),
+        "still measured"
+    );
+    until(
+        Duration::from_secs(5),
+        "the idle connections to go",
+        || async { (svc.state.ingest.connections() <= 2).then_some(()) },
+    )
+    .await;
+    svc.stop().await;
+}

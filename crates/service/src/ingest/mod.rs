@@ -98,6 +98,11 @@ impl Ingest {
         }
     }
 
+    /// RTMP connections open now.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Acquire)
+    }
+
     /// A new id for a connection.
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
