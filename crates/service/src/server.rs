@@ -169,15 +169,7 @@ impl Service {
         tokio::pin!(shutdown);
         loop {
             let (tcp, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // Out of descriptors and the like: wait, then go on.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
+                accepted = accept(&listener, "HTTPS") => accepted,
                 () = &mut shutdown => break,
             };
             let _ = tcp.set_nodelay(true);
@@ -246,6 +238,23 @@ impl Service {
         }
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// The next connection of `listener`. An error (out of descriptors and the
+/// like) is logged, and after 50 ms the next accept is tried.
+pub(crate) async fn accept(
+    listener: &TcpListener,
+    which: &str,
+) -> (tokio::net::TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok(c) => return c,
+            Err(e) => {
+                tracing::warn!(listener = which, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 

@@ -50,14 +50,7 @@ pub async fn run(state: AppState, listener: TcpListener, shutdown: impl Future<O
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "RTMP accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+            accepted = crate::server::accept(&listener, "RTMP") => accepted,
             () = &mut shutdown => break,
         };
         let ingest = &state.ingest;
