@@ -394,7 +394,7 @@ string_enum_serde!(OptionalApi);
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Capabilities {
     /// Unknown names from other services are skipped, not an error.
-    #[serde(deserialize_with = "known_apis")]
+    #[serde(deserialize_with = "known")]
     pub optional_apis: Vec<OptionalApi>,
     /// Longest chat message the service accepts, in characters.
     #[serde(
@@ -408,18 +408,13 @@ pub struct Capabilities {
     pub chat_multiline: bool,
     /// onair extensions the service offers (`INGEST`); unknown names are
     /// skipped.
-    #[serde(default, deserialize_with = "known_extensions")]
+    #[serde(default, deserialize_with = "known")]
     pub extensions: Vec<crate::ingest::Extension>,
 }
 
-fn known_extensions<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<crate::ingest::Extension>, D::Error> {
-    let names = Vec::<String>::deserialize(d)?;
-    Ok(names.iter().filter_map(|n| n.parse().ok()).collect())
-}
-
-fn known_apis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<OptionalApi>, D::Error> {
+/// A list of names, keeping those this crate knows (other services send
+/// names of their own: skipped, not an error).
+fn known<'de, D: serde::Deserializer<'de>, T: FromStr>(d: D) -> Result<Vec<T>, D::Error> {
     let names = Vec::<String>::deserialize(d)?;
     Ok(names.iter().filter_map(|n| n.parse().ok()).collect())
 }

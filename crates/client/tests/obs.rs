@@ -43,6 +43,23 @@ async fn stream_state(events: &mut mpsc::UnboundedReceiver<ObsEvent>, active: bo
     }
 }
 
+/// A new public live of streamer-main: its id and where OBS is to send it.
+async fn new_live(client: &onair_client::Client, title: &str) -> (String, StreamTarget) {
+    let live = client
+        .create_live(
+            "streamer-main",
+            &CreateLive {
+                title: title.into(),
+                scope: Scope::Public,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let target = StreamTarget::from_rtmp_path(&live.rtmp_path).unwrap();
+    (live.live_id.as_str().to_owned(), target)
+}
+
 #[tokio::test]
 #[ignore = "needs OBS Studio, ffmpeg and a display (make test installs and runs them)"]
 async fn server_and_key_reach_real_obs() {
@@ -53,20 +70,7 @@ async fn server_and_key_reach_real_obs() {
     // A live's ingest from the reference service.
     let svc = Svc::start().await;
     let (client, _) = login_client(&svc, "streamer").await;
-    let live = client
-        .create_live(
-            "streamer-main",
-            &CreateLive {
-                title: "To OBS".into(),
-                reserved_at: None,
-                description: None,
-                scope: Scope::Public,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let target = StreamTarget::from_rtmp_path(&live.rtmp_path).unwrap();
+    let (_, target) = new_live(&client, "To OBS").await;
 
     // Refusals in words: no password, a wrong one.
     let none = Obs::connect(&obs.endpoint, None).await.unwrap_err();
@@ -196,18 +200,7 @@ async fn real_obs_streams_to_the_ingest() {
     let obs = RealObs::start(&dir);
     let svc = Svc::start().await;
     let (client, _) = login_client(&svc, "streamer").await;
-    let live = client
-        .create_live(
-            "streamer-main",
-            &CreateLive {
-                title: "OBS to the ingest".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let id = live.live_id.as_str().to_owned();
-    let target = StreamTarget::from_rtmp_path(&live.rtmp_path).unwrap();
+    let (id, target) = new_live(&client, "OBS to the ingest").await;
 
     // The server and key onair pushes; OBS streams with them.
     let (ws, mut events) = obs.connect().await;

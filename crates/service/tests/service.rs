@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{AuthFlow, TestService};
+use support::{until, AuthFlow, TestService};
 
 const P: &str = "/prism/v1/service";
 
@@ -1806,25 +1806,6 @@ async fn polled_live_status_is_never_stale() {
 
 use onair_service::testing::{test_clip_video_kbps, RtmpPublisher};
 
-/// Polls `probe` every 100 ms until it gives `Some`, for at most `within`.
-async fn until<T, F: std::future::Future<Output = Option<T>>>(
-    within: Duration,
-    what: &str,
-    mut probe: impl FnMut() -> F,
-) -> T {
-    let end = std::time::Instant::now() + within;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < end,
-            "waited {within:?} for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// A RESERVED live of streamer-main with these extra create fields;
 /// returns its id and rtmpPath.
 async fn ingest_live(svc: &TestService, token: &str, extra: Value) -> (String, String) {
@@ -1832,11 +1813,7 @@ async fn ingest_live(svc: &TestService, token: &str, extra: Value) -> (String, S
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let (s, v) = svc
-        .post(&format!("{P}/channel/streamer-main/live"), token, body)
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let live = &v["data"]["live"];
+    let live = svc.create_live_with(token, "streamer-main", body).await;
     (
         live["liveId"].as_str().unwrap().to_owned(),
         live["rtmpPath"].as_str().unwrap().to_owned(),
@@ -2067,16 +2044,11 @@ async fn publishes_without_the_current_key_are_refused_and_change_nothing() {
     let banned = svc
         .user_with_channel("ingest-banned", "ingest-banned-ch")
         .await;
-    let (s, v) = svc
-        .post(
-            &format!("{P}/channel/ingest-banned-ch/live"),
-            &banned.access,
-            json!({"title": "b"}),
-        )
+    let v = svc
+        .create_live_with(&banned.access, "ingest-banned-ch", json!({"title": "b"}))
         .await;
-    assert_eq!(s, 200);
-    let banned_path = v["data"]["live"]["rtmpPath"].as_str().unwrap().to_owned();
-    let banned_live = v["data"]["live"]["liveId"].as_str().unwrap().to_owned();
+    let banned_path = v["rtmpPath"].as_str().unwrap().to_owned();
+    let banned_live = v["liveId"].as_str().unwrap().to_owned();
     svc.admin(Method::PUT, "/admin/user/ingest-banned/ban", None)
         .await;
 

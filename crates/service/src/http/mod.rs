@@ -145,7 +145,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(PUT "/prism/v1/service/live/{liveId}/mod/{userId}", put(api::grant_mod), "moderation", User, o(OptionalApi::UserMod), none, na, "Grant chat admin (USER_MOD)"),
         ep!(PUT "/prism/v1/service/live/{liveId}/unmod/{userId}", put(api::remove_mod), "moderation", User, o(OptionalApi::UserMod), none, na, "Remove chat admin (USER_MOD)"),
         ep!(GET "/prism/v1/service/live/{liveId}/streamkey", get(api::stream_key), "stream", User, None, none, env(schema::<w::StreamKey>()), "Ingest URL and stream key (spec §5)"),
-        ep!(PUT "/prism/v1/service/live/{liveId}/streamkey/regenerate", put(api::regenerate_key), "stream", User, None, none, env(schema::<w::StreamKey>()), "New stream key; 409 STREAM_ACTIVE while on air"),
+        ep!(PUT "/prism/v1/service/live/{liveId}/streamkey/regenerate", put(api::regenerate_key), "stream", User, None, none, env(schema::<w::StreamKey>()), "New stream key; 409 STREAM_ACTIVE while a stream is sent with the key"),
         ep!(GET "/prism/v1/service/live/{liveId}/sessions", get(api::sessions), "stream", User, None, none, env(schema::<w::SessionList>()), "Sessions of a live, newest first (?page=&perPage=)"),
         ep!(GET "/prism/v1/service/live/{liveId}/ingest", get(api::ingest), "stream", User, None, none, env(schema::<w::IngestHealth>()), "What the RTMP ingest receives now: codecs, size, frame rate, key frames, bitrates, a verdict (INGEST; owner and chat admins)"),
         ep!(GET "/prism/v1/service/session/{sessionId}/events", get(api::events), "stream", User, None, none, env(schema::<w::EventList>()), "A session's timeline, newest first"),

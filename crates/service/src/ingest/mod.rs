@@ -32,7 +32,7 @@ pub mod rtmp;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 use onair_api::{ClientInfo, Id, IngestHealth, Signal, Verdict};
@@ -44,7 +44,9 @@ use crate::config::IngestConfig;
 #[derive(Debug)]
 pub struct Ingest {
     pub config: IngestConfig,
-    state: Mutex<Registry>,
+    /// Read by every status GET (a live's signal), written on publish,
+    /// loss and timeout.
+    state: RwLock<Registry>,
     /// Serialises the signal transitions (admit, lose, restore, time out)
     /// with their database writes, so a live's timeline keeps their order.
     pub(crate) transitions: tokio::sync::Mutex<()>,
@@ -88,10 +90,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Ingest {
+    fn read(&self) -> RwLockReadGuard<'_, Registry> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Registry> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Ingest {
     pub fn new(config: IngestConfig) -> Self {
         Self {
             config,
-            state: Mutex::default(),
+            state: RwLock::default(),
             transitions: tokio::sync::Mutex::new(()),
             connections: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -110,7 +122,7 @@ impl Ingest {
 
     /// The live's signal now, and since when it is interrupted.
     pub fn signal(&self, live_id: &str) -> (Signal, Option<Millis>) {
-        let st = lock(&self.state);
+        let st = self.read();
         if st.publishers.contains_key(live_id) {
             (Signal::Receiving, None)
         } else if let Some(i) = st.interrupted.get(live_id) {
@@ -122,18 +134,18 @@ impl Ingest {
 
     /// Whether a publisher streams with the live's key now.
     pub fn is_publishing(&self, live_id: &str) -> bool {
-        lock(&self.state).publishers.contains_key(live_id)
+        self.read().publishers.contains_key(live_id)
     }
 
     /// The live's publisher, if any.
     pub fn publisher(&self, live_id: &str) -> Option<Arc<Publisher>> {
-        lock(&self.state).publishers.get(live_id).cloned()
+        self.read().publishers.get(live_id).cloned()
     }
 
     /// Makes `publisher` the live's, unless it has one already (`None`).
     /// `Some(true)`: it comes back within an interruption.
     pub(crate) fn claim(&self, publisher: Arc<Publisher>) -> Option<bool> {
-        let mut st = lock(&self.state);
+        let mut st = self.write();
         if st.publishers.contains_key(&publisher.live_id) {
             return None;
         }
@@ -146,7 +158,7 @@ impl Ingest {
     /// signal is INTERRUPTED from `now` on: returns the interruption's
     /// epoch for its timer.
     pub(crate) fn release(&self, live_id: &str, id: u64, interrupt: Option<Millis>) -> Option<u64> {
-        let mut st = lock(&self.state);
+        let mut st = self.write();
         if st.publishers.get(live_id).is_none_or(|p| p.id != id) {
             return None;
         }
@@ -161,7 +173,7 @@ impl Ingest {
     /// Ends the interruption `epoch` of a live if it is still the current
     /// one (no publisher came back). Returns whether it was.
     pub(crate) fn expire(&self, live_id: &str, epoch: u64) -> bool {
-        let mut st = lock(&self.state);
+        let mut st = self.write();
         if st
             .interrupted
             .get(live_id)

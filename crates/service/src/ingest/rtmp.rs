@@ -452,7 +452,7 @@ impl Connection {
             return;
         };
         let state = self.state.clone();
-        let _order = state.ingest.transitions.lock().await;
+        let order = state.ingest.transitions.lock().await;
         let live = cached_live(&state, &p.live_id).await.ok().flatten();
         let on_air = live
             .as_ref()
@@ -476,7 +476,7 @@ impl Connection {
         tracing::info!(live = %p.live_id, timeout_s = timeout.as_secs(), "RTMP signal interrupted");
         let live_id = p.live_id.clone();
         let mut stopped = stopped;
-        drop(_order);
+        drop(order);
         tokio::spawn(async move {
             tokio::select! {
                 () = tokio::time::sleep(timeout) => {}

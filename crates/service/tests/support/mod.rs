@@ -166,15 +166,43 @@ impl TestService {
 
     /// Creates a live in a channel; returns its id.
     pub async fn create_live(&self, token: &str, channel: &str, title: &str) -> String {
+        self.create_live_with(token, channel, json!({"title": title}))
+            .await["liveId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a live in a channel from this body; returns the live.
+    pub async fn create_live_with(&self, token: &str, channel: &str, body: Value) -> Value {
         let (s, v) = self
             .post(
                 &format!("/prism/v1/service/channel/{channel}/live"),
                 token,
-                json!({"title": title}),
+                body,
             )
             .await;
         assert_eq!(s, 200, "{v}");
-        v["data"]["live"]["liveId"].as_str().unwrap().to_owned()
+        v["data"]["live"].clone()
+    }
+}
+
+/// Polls `probe` every 100 ms until it gives `Some`, for at most `within`.
+pub async fn until<T, F: std::future::Future<Output = Option<T>>>(
+    within: std::time::Duration,
+    what: &str,
+    mut probe: impl FnMut() -> F,
+) -> T {
+    let end = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "waited {within:?} for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
