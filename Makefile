@@ -53,7 +53,11 @@ UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/pack
   ui/vite.config.ts ui/svelte.config.js ui/tsconfig.json
 ui/dist/index.html: $(UI_SOURCES) | ui-deps
 	cd ui && npm run build
-ui: ui-deps ui/dist/index.html
+## The reference service's watch page player (hls.js + ui/src/watch), one
+## script the service embeds at compile time.
+ui/dist-watch/watch.js: $(UI_SOURCES) ui/vite.watch.config.ts | ui-deps
+	cd ui && npm run build:watch
+ui: ui-deps ui/dist/index.html ui/dist-watch/watch.js
 
 ui-check: ui-deps
 	cd ui && npm run check
@@ -92,7 +96,7 @@ demo: deps ui
 ## The reference service alone, on https://$(DEMO_LISTEN) (self-signed; the
 ## fingerprint is printed), for other clients, taking RTMP streams on
 ## rtmp://$(DEMO_RTMP)/live.
-service: deps
+service: deps ui
 	$(CARGO) run --locked --release -p onair-service --bin onair-service -- \
 	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --rtmp-listen $(DEMO_RTMP) --seed-demo --simulate 2
 

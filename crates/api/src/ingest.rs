@@ -207,6 +207,27 @@ pub struct IngestHealth {
     pub publisher: Option<ClientInfo>,
 }
 
+/// `GET /watch/{liveId}/state.json` (the reference service's watch page):
+/// what a viewer's page shows besides the video.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WatchState {
+    pub live_id: Id,
+    /// Untrusted: render as text.
+    pub title: String,
+    pub status: crate::model::LiveStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "lenient::count")]
+    pub viewer_count: u64,
+    /// Whether there is video to play now.
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub playing: bool,
+    /// The chat after `?after=` (a page token), or the latest; read-only.
+    pub chat: crate::model::ChatPage,
+}
+
 /// An onair extension a service offers, listed by `/capabilities`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

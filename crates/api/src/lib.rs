@@ -34,7 +34,9 @@ pub use extra::{
     Capabilities, ClientInfo, EndReason, EventKind, EventList, OptionalApi, Session, SessionEvent,
     SessionList, SessionStatus, StreamKey,
 };
-pub use ingest::{AudioHealth, Extension, IngestHealth, LiveStream, Signal, Verdict, VideoHealth};
+pub use ingest::{
+    AudioHealth, Extension, IngestHealth, LiveStream, Signal, Verdict, VideoHealth, WatchState,
+};
 pub use lenient::{Id, Timestamp};
 pub use model::{
     BanTime, Channel, ChannelData, ChannelList, ChannelLive, ChatListRequest, ChatMessage,

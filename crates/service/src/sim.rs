@@ -140,11 +140,13 @@ async fn tick(
                 crate::domain::chat::insert_message(&mut tx, live, &fan, line, now).await?;
             }
         }
+        // The real players of the watch page watch too.
+        let players = i64::try_from(state.ingest.players(live)).unwrap_or(0);
         sqlx::query(
             "UPDATE lives SET viewer_count = ?, view_count = view_count + ?, like_count = like_count + ?
              WHERE id = ? AND status = 'ON_AIR'",
         )
-        .bind(a.viewers.round() as i64)
+        .bind(a.viewers.round() as i64 + players)
         .bind(arrivals)
         .bind(likes)
         .bind(live)

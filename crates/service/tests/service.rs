@@ -2433,3 +2433,237 @@ async fn bad_rtmp_input_is_dropped_and_hurts_no_one() {
     .await;
     svc.stop().await;
 }
+
+// ------------------------------------------------------ the watch page
+
+/// Runs a command to the end; its status and stderr.
+async fn run(cmd: &mut tokio::process::Command) -> (std::process::ExitStatus, String) {
+    let out = cmd.output().await.expect("the tool runs");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_page_plays_the_stream_as_hls() {
+    let svc = TestService::start().await;
+    let t = svc.login("streamer").await;
+    let anon = support::client_for(&svc.cert_pem);
+    let title = "<script>alert(1)</script> 라이브 テスト";
+    let (id, path) =
+        ingest_live(&svc, &t.access, json!({"title": title, "scope": "LIMITED"})).await;
+    let live = live_json(&svc, &t.access, &id).await;
+    let page_url = live["liveLink"].as_str().unwrap().to_owned();
+    assert_eq!(page_url, svc.url(&format!("/watch/{id}")));
+    let playlist_url = format!("{page_url}/index.m3u8");
+
+    // Before any stream: a page that says so, no playlist.
+    let r = anon.get(&page_url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; 라이브 テスト"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert"), "the title is text");
+    assert!(html.contains("has not started"), "{html}");
+    assert_eq!(anon.get(&playlist_url).send().await.unwrap().status(), 404);
+    let js = anon.get(svc.url("/assets/watch.js")).send().await.unwrap();
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(
+        js.text().await.unwrap().len() > 100_000,
+        "hls.js is bundled"
+    );
+
+    // Publish: the playlist is listed within 6 s, anyone with the link
+    // reads it (LIMITED).
+    let started = std::time::Instant::now();
+    let _ffmpeg = RtmpPublisher::start(&path).unwrap();
+    let m3u8 = until(
+        Duration::from_secs(6),
+        "the first segment listed",
+        || async {
+            let r = anon.get(&playlist_url).send().await.unwrap();
+            (r.status() == 200).then_some(())?;
+            Some(r.text().await.unwrap())
+        },
+    )
+    .await;
+    let first_listed = started.elapsed();
+    assert!(
+        m3u8.starts_with("#EXTM3U\n") && m3u8.contains("#EXT-X-TARGETDURATION:2\n"),
+        "{m3u8}"
+    );
+    assert!(!m3u8.contains("ENDLIST"), "{m3u8}");
+
+    // A segment is H.264 1280x720 to ffprobe.
+    let dir = support::temp_dir("hls");
+    let name = m3u8.lines().find(|l| l.ends_with(".ts")).unwrap();
+    let seg = anon.get(format!("{page_url}/{name}")).send().await.unwrap();
+    assert_eq!(seg.headers()["content-type"], "video/mp2t");
+    let seg_file = dir.join("segment.ts");
+    std::fs::write(&seg_file, seg.bytes().await.unwrap()).unwrap();
+    let probe = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&seg_file)
+        .output()
+        .await
+        .unwrap();
+    // (ffprobe lists the stream under its program too.)
+    let probed = String::from_utf8_lossy(&probe.stdout).into_owned();
+    assert_eq!(
+        probed.lines().find(|l| !l.is_empty()),
+        Some("h264,1280,720"),
+        "{probed}"
+    );
+
+    // ffmpeg plays 10 s of it over HTTPS, trusting only the service's
+    // certificate.
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &svc.cert_pem).unwrap();
+    let out = dir.join("played.ts");
+    let (status, log) = run(tokio::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(["-tls_verify", "1", "-ca_file"])
+        .arg(&ca)
+        .args([
+            "-i",
+            &playlist_url,
+            "-t",
+            "10",
+            "-c",
+            "copy",
+            "-f",
+            "mpegts",
+        ])
+        .arg(&out))
+    .await;
+    assert!(status.success(), "ffmpeg played the playlist: {log}");
+    let probe = tokio::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&out)
+        .output()
+        .await
+        .unwrap();
+    let played: f64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(played >= 9.5, "played {played} s");
+    assert!(
+        svc.state.ingest.players(&id) >= 1,
+        "a real player is counted"
+    );
+
+    // The page's state: title as text, status, the chat.
+    svc.put(
+        &format!("{P}/live/{id}/chat"),
+        &t.access,
+        Some(json!({"message": "<b>hi</b>"})),
+    )
+    .await;
+    let (s, state) = {
+        let r = anon
+            .get(format!("{page_url}/state.json"))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(s, 200);
+    assert_eq!(
+        (
+            state["title"].as_str(),
+            state["status"].as_str(),
+            state["playing"].as_bool()
+        ),
+        (Some(title), Some("ON_AIR"), Some(true))
+    );
+    assert_eq!(state["chat"]["messages"][0]["message"], "<b>hi</b>");
+
+    // The live ends: the playlist says so.
+    svc.put(&format!("{P}/live/{id}/stop"), &t.access, None)
+        .await;
+    let m3u8 = anon
+        .get(&playlist_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m3u8.ends_with("#EXT-X-ENDLIST\n"), "{m3u8}");
+    let html = anon
+        .get(&page_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("has ended"), "{html}");
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("first segment listed {first_listed:?} after ffmpeg started");
+    svc.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_live_plays_for_its_owner_only() {
+    let svc = TestService::start().await;
+    let t = svc.login("streamer").await;
+    let (id, path) = ingest_live(&svc, &t.access, json!({"scope": "PRIVATE"})).await;
+    let _ffmpeg = RtmpPublisher::start(&path).unwrap();
+    let playlist = format!("/watch/{id}/index.m3u8");
+    let get = |token: Option<String>| {
+        let mut r = svc.http.get(svc.url(&playlist));
+        if let Some(token) = token {
+            r = r.bearer_auth(token);
+        }
+        async move { r.send().await.unwrap().status() }
+    };
+    until(Duration::from_secs(8), "the owner's playlist", || async {
+        (get(Some(t.access.clone())).await == 200).then_some(())
+    })
+    .await;
+    assert_eq!(get(None).await, 404);
+    assert_eq!(get(Some(svc.login("viewer").await.access)).await, 404);
+    assert_eq!(get(Some("not-a-token".into())).await, 404);
+    let page = svc
+        .http
+        .get(svc.url(&format!("/watch/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let name = "0.ts";
+    let seg = svc
+        .http
+        .get(svc.url(&format!("/watch/{id}/{name}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seg.status(), 404, "segments too");
+    svc.stop().await;
+}

@@ -68,7 +68,20 @@ pub async fn list(
     let mut conn = state.db.read.acquire().await?;
     let (live, _) = chat_role(&mut conn, caller, cached).await?;
     let limit = i64::try_from(req.effective_max()).unwrap_or(100);
-    let (messages, next) = match req.page_token.as_deref() {
+    page(&mut conn, &live, req.page_token.as_deref(), limit).await
+}
+
+/// A page of a live's chat, deleted messages left out: the latest `limit`
+/// without a token, else those after it (spec §4). Callers decide who may
+/// read it.
+pub async fn page(
+    conn: &mut SqliteConnection,
+    live: &super::LiveRow,
+    token: Option<&str>,
+    limit: i64,
+) -> ApiResult<ChatPage> {
+    let live_id = live.id.as_str();
+    let (messages, next) = match token {
         Some(token) => {
             let after = parse_page_token(live_id, token)?;
             let rows = sqlx::query(&format!(

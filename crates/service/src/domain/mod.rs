@@ -10,6 +10,7 @@ pub mod chat;
 pub mod ingest;
 pub mod lives;
 pub mod moderation;
+pub mod watch;
 
 use onair_api::{Id, Live, LiveStat, LiveStatus, Scope};
 use sqlx::{FromRow, SqliteConnection};

@@ -14,6 +14,8 @@ pub mod oauth;
 pub mod openapi;
 /// The envelope on the way out.
 pub mod respond;
+/// The watch page and its HLS (spec §5).
+pub mod watch;
 
 use std::borrow::Cow;
 
@@ -77,6 +79,8 @@ pub enum Body {
     Form,
     /// An HTML page or a redirect.
     Html,
+    /// Media of this content type (an HLS playlist or segment, a script).
+    Media(&'static str),
 }
 
 /// One route of the service.
@@ -149,6 +153,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(GET "/prism/v1/service/live/{liveId}/sessions", get(api::sessions), "stream", User, None, none, env(schema::<w::SessionList>()), "Sessions of a live, newest first (?page=&perPage=)"),
         ep!(GET "/prism/v1/service/live/{liveId}/ingest", get(api::ingest), "stream", User, None, none, env(schema::<w::IngestHealth>()), "What the RTMP ingest receives now: codecs, size, frame rate, key frames, bitrates, a verdict (INGEST; owner and chat admins)"),
         ep!(GET "/prism/v1/service/session/{sessionId}/events", get(api::events), "stream", User, None, none, env(schema::<w::EventList>()), "A session's timeline, newest first"),
+        ep!(GET "/watch/{liveId}", get(watch::page), "watch", Public, None, none, (Body::Html, None), "The watch page: title, status, player, chat (PUBLIC, LIMITED by link; PRIVATE with the owner's token)"),
+        ep!(GET "/watch/{liveId}/index.m3u8", get(watch::playlist), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The live's HLS playlist (RFC 8216), the last 6 segments; ?player= names the player"),
+        ep!(GET "/watch/{liveId}/{segment}", get(watch::segment), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "An HLS segment, {seq}.ts, while listed"),
+        ep!(GET "/watch/{liveId}/state.json", get(watch::state), "watch", Public, None, none, json(schema::<w::WatchState>()), "What the watch page shows: title, status, viewers, and the chat after ?after="),
+        ep!(GET "/assets/watch.js", get(watch::script), "watch", Public, None, none, (Body::Media("text/javascript"), None), "The watch page's player (hls.js, bundled)"),
         ep!(GET "/openapi.json", get(openapi::serve), "meta", Public, None, none, (Body::Json, None), "This document"),
         ep!(POST "/admin/live/{liveId}/end", post(admin::end_live), "admin", Admin, None, none, na, "Force-end a live (ENDED_BY_SERVICE)"),
         ep!(PUT "/admin/channel/{channelId}/disable", put(admin::disable_channel), "admin", Admin, None, none, na, "Disable a channel (ends its live)"),

@@ -65,7 +65,7 @@ fn build() -> Value {
             Body::Form => {
                 op["requestBody"] = json!({"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}})
             }
-            Body::None | Body::Html => {}
+            Body::None | Body::Html | Body::Media(_) => {}
         }
         let (resp_kind, resp_schema) = e.response;
         if let Some(s) = resp_schema {
@@ -83,6 +83,9 @@ fn build() -> Value {
             }
             Body::Html => {
                 json!({"description": "HTML page, or 302 to the client's redirect URI", "content": {"text/html": {}}})
+            }
+            Body::Media(content_type) => {
+                json!({"description": content_type, "content": {content_type: {}}})
             }
             Body::None | Body::Form => json!({"description": "OK"}),
         };

@@ -7,6 +7,8 @@
 //!   the others.
 //! - [`health`]: what arrives, measured: codecs, picture size, frame rate,
 //!   key frame interval, bitrates, and a verdict with its reasons.
+//! - [`hls`]: what arrives, remuxed into HLS for the watch page: 2 s
+//!   MPEG-TS segments, a live playlist of the last 6, in memory.
 //! - this module: [`Ingest`], the registry of who publishes to which live
 //!   now and which lives lost their signal, shared with the HTTP side
 //!   (the `stream` object of a live, `GET /live/{liveId}/ingest`, the
@@ -28,6 +30,7 @@
 //! ingest that only receives needs.
 
 pub mod health;
+pub mod hls;
 pub mod rtmp;
 
 use std::collections::HashMap;
@@ -62,7 +65,27 @@ struct Registry {
     /// Lives whose publisher went away while on air, waiting for one to
     /// come back within `stopTimeout`.
     interrupted: HashMap<String, Interruption>,
+    /// The HLS of each live that has had a publisher: kept across an
+    /// interruption, dropped a minute after it ended ([`Ingest::prune`]).
+    hls: HashMap<String, HlsState>,
 }
+
+#[derive(Debug)]
+struct HlsState {
+    hls: Arc<Mutex<hls::Hls>>,
+    /// No publisher, and none is awaited, since then.
+    ended: Option<Instant>,
+    /// Players (a page's id, or an address) by when they last read the
+    /// playlist.
+    readers: HashMap<String, Instant>,
+}
+
+/// How long an ended live's last segments stay playable.
+const HLS_AFTER_END: std::time::Duration = std::time::Duration::from_secs(60);
+/// A player counts as watching this long after its last playlist read.
+const PLAYER_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+/// Players counted per live at most (a bound on the map).
+const MAX_PLAYERS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Interruption {
@@ -82,6 +105,22 @@ pub struct Publisher {
     pub since: Millis,
     pub info: Mutex<ClientInfo>,
     pub meter: Mutex<health::Meter>,
+    /// Its live's HLS (set when it is admitted).
+    pub hls: Arc<Mutex<hls::Hls>>,
+}
+
+impl Publisher {
+    /// An FLV video tag: measured, and remuxed.
+    pub fn video(&self, ts: u32, data: &[u8]) {
+        lock(&self.meter).video(Instant::now(), ts, data);
+        lock(&self.hls).video(ts, data);
+    }
+
+    /// An FLV audio tag: measured, and remuxed.
+    pub fn audio(&self, ts: u32, data: &[u8]) {
+        lock(&self.meter).audio(Instant::now(), ts, data);
+        lock(&self.hls).audio(ts, data);
+    }
 }
 
 /// A poisoned lock only means a panic elsewhere; the data is still whole.
@@ -142,16 +181,33 @@ impl Ingest {
         self.read().publishers.get(live_id).cloned()
     }
 
-    /// Makes `publisher` the live's, unless it has one already (`None`).
-    /// `Some(true)`: it comes back within an interruption.
-    pub(crate) fn claim(&self, publisher: Arc<Publisher>) -> Option<bool> {
+    /// Makes a publisher of `live_id` (built by `make` around the live's
+    /// HLS: its own, continued after a discontinuity, or a new one) the
+    /// live's, unless it has one already (`None`). The flag: it comes back
+    /// within an interruption.
+    pub(crate) fn claim(
+        &self,
+        live_id: &str,
+        make: impl FnOnce(Arc<Mutex<hls::Hls>>) -> Publisher,
+    ) -> Option<(Arc<Publisher>, bool)> {
         let mut st = self.write();
-        if st.publishers.contains_key(&publisher.live_id) {
+        if st.publishers.contains_key(live_id) {
             return None;
         }
-        let restored = st.interrupted.remove(&publisher.live_id).is_some();
-        st.publishers.insert(publisher.live_id.clone(), publisher);
-        Some(restored)
+        let restored = st.interrupted.remove(live_id).is_some();
+        let state = st
+            .hls
+            .entry(live_id.to_owned())
+            .or_insert_with(|| HlsState {
+                hls: Arc::default(),
+                ended: None,
+                readers: HashMap::new(),
+            });
+        state.ended = None;
+        lock(&state.hls).new_publisher();
+        let publisher = Arc::new(make(state.hls.clone()));
+        st.publishers.insert(live_id.to_owned(), publisher.clone());
+        Some((publisher, restored))
     }
 
     /// The publisher `id` leaves its live. With `interrupt`, the live's
@@ -162,8 +218,15 @@ impl Ingest {
         if st.publishers.get(live_id).is_none_or(|p| p.id != id) {
             return None;
         }
-        st.publishers.remove(live_id);
-        let at = interrupt?;
+        if let Some(p) = st.publishers.remove(live_id) {
+            lock(&p.hls).finish();
+        }
+        let Some(at) = interrupt else {
+            if let Some(h) = st.hls.get_mut(live_id) {
+                h.ended = Some(Instant::now());
+            }
+            return None;
+        };
         let epoch = self.next_id();
         st.interrupted
             .insert(live_id.to_owned(), Interruption { at, epoch });
@@ -184,6 +247,71 @@ impl Ingest {
         } else {
             false
         }
+    }
+
+    /// The live's HLS playlist, read by the player `reader`; `None` while
+    /// there is nothing to play. `ended` closes it (the live has ended).
+    pub fn playlist(&self, live_id: &str, ended: bool, reader: &str) -> Option<String> {
+        let mut st = self.write();
+        let state = st.hls.get_mut(live_id)?;
+        let hls = lock(&state.hls);
+        if !hls.has_segments() {
+            return None;
+        }
+        if state.readers.len() >= MAX_PLAYERS {
+            state.readers.clear();
+        }
+        state.readers.insert(reader.to_owned(), Instant::now());
+        Some(hls.playlist(ended || state.ended.is_some()))
+    }
+
+    /// A segment of the live's HLS, while it is listed.
+    pub fn segment(&self, live_id: &str, seq: u64) -> Option<Arc<[u8]>> {
+        let st = self.read();
+        let state = st.hls.get(live_id)?;
+        let segment = lock(&state.hls).segment(seq);
+        segment
+    }
+
+    /// Segments listed in the live's playlist.
+    pub fn segment_count(&self, live_id: &str) -> usize {
+        self.read()
+            .hls
+            .get(live_id)
+            .map_or(0, |h| lock(&h.hls).segment_count())
+    }
+
+    /// Players that read the live's playlist in the last 30 s.
+    pub fn players(&self, live_id: &str) -> usize {
+        let now = Instant::now();
+        self.read().hls.get(live_id).map_or(0, |h| {
+            h.readers
+                .values()
+                .filter(|t| now.duration_since(**t) <= PLAYER_WINDOW)
+                .count()
+        })
+    }
+
+    /// Drops the HLS of lives ended over a minute ago, and players gone
+    /// quiet. Called every few seconds by the RTMP listener.
+    pub fn prune(&self) {
+        let now = Instant::now();
+        let mut st = self.write();
+        st.hls.retain(|_, h| {
+            h.readers
+                .retain(|_, t| now.duration_since(*t) <= PLAYER_WINDOW);
+            h.ended
+                .is_none_or(|t| now.duration_since(t) <= HLS_AFTER_END)
+        });
+    }
+
+    /// Bytes of HLS held in memory, all lives.
+    pub fn hls_memory(&self) -> usize {
+        self.read()
+            .hls
+            .values()
+            .map(|h| lock(&h.hls).memory())
+            .sum()
     }
 
     /// `GET /live/{liveId}/ingest`: what arrives now.

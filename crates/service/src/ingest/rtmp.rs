@@ -42,15 +42,21 @@ use crate::state::AppState;
 /// The RTMP application publishers connect to (`rtmp://HOST:PORT/live`).
 pub const APP: &str = "live";
 
-/// Accepts RTMP connections on `listener` until `shutdown` resolves; then
+/// Accepts RTMP connections on `listener` until `shutdown` resolves (and
+/// every 5 s drops the HLS of lives ended a minute ago); then
 /// closes them all (without recording their loss: the service is
 /// stopping, not the streams).
 pub async fn run(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
+    let mut prune = tokio::time::interval(Duration::from_secs(5));
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = crate::server::accept(&listener, "RTMP") => accepted,
+            _ = prune.tick() => {
+                state.ingest.prune();
+                continue;
+            }
             () = &mut shutdown => break,
         };
         let ingest = &state.ingest;
@@ -305,7 +311,7 @@ impl Connection {
                 data, timestamp, ..
             } => {
                 if let Some(p) = &self.publisher {
-                    lock(&p.meter).video(Instant::now(), timestamp.value, &data);
+                    p.video(timestamp.value, &data);
                 }
                 Vec::new()
             }
@@ -313,7 +319,7 @@ impl Connection {
                 data, timestamp, ..
             } => {
                 if let Some(p) = &self.publisher {
-                    lock(&p.meter).audio(Instant::now(), timestamp.value, &data);
+                    p.audio(timestamp.value, &data);
                 }
                 Vec::new()
             }
@@ -364,14 +370,16 @@ impl Connection {
             encoder: self.flash_ver.clone(),
             stream_id: Id::new(self.id.to_string()),
         };
-        let publisher = Arc::new(Publisher {
+        let since = state.now();
+        let claimed = state.ingest.claim(&live.id, |hls| Publisher {
             id: self.id,
             live_id: live.id.clone(),
-            since: state.now(),
+            since,
             info: Mutex::new(info.clone()),
             meter: Mutex::new(Meter::new(Instant::now())),
+            hls,
         });
-        let Some(restored) = state.ingest.claim(publisher.clone()) else {
+        let Some((publisher, restored)) = claimed else {
             return Err(Refusal::Busy);
         };
         match rules::publish(&state, &live.id, &info, restored).await {
