@@ -100,16 +100,21 @@ service: deps ui
 	$(CARGO) run --locked --release -p onair-service --bin onair-service -- \
 	  --data-dir "$(DEMO_DATA)" --listen $(DEMO_LISTEN) --rtmp-listen $(DEMO_RTMP) --seed-demo --simulate 2
 
-## Benchmarks (release builds): the reference service under load, the
+## Benchmarks (release builds): the reference service under load, its
+## RTMP ingest and HLS beside nginx-rtmp (installed here when missing), the
 ## client's chat follower and live watcher, then the app (start time,
 ## memory against a blank webview, CPU) under Xvfb, then the chat pane at
 ## 200 msg/s for 10 min and at rising rates (CHAT_BENCH_ARGS="--minutes 1
 ## --quick" for a short run).
 bench: deps ui
+	@dpkg-query -W -f='$${Status}' libnginx-mod-rtmp 2>/dev/null | grep -q "install ok installed" || \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx libnginx-mod-rtmp
 	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
+	$(CARGO) build --locked --release -p onair-service --features testing --bin onair-ingest-bench
 	$(CARGO) build --locked --release -p onair-client --example watchers_bench
 	$(CARGO) build --locked --release -p onair --features custom-protocol --bin onair --example app_bench
 	./target/release/onair-service-bench $(BENCH_ARGS)
+	./target/release/onair-ingest-bench $(INGEST_BENCH_ARGS)
 	./target/release/examples/watchers_bench $(CLIENT_BENCH_ARGS)
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  ./target/release/examples/app_bench target/release/onair $(APP_BENCH_ARGS)

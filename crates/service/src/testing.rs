@@ -106,17 +106,23 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 
 /// The test clip every ingest test publishes: 10 s of ffmpeg's `testsrc2`
 /// at 1280x720 and 30 fps with a sine tone, H.264 (x264, a key frame every
-/// 2 s, about 2.5 Mb/s) and AAC, in FLV. Encoded once and kept in the
-/// temporary directory (written aside, then renamed), so publishing it with
-/// `-c copy` costs little CPU.
+/// 2 s, about 2.5 Mb/s) and AAC, in FLV. See [`clip`].
 pub fn test_clip() -> std::io::Result<std::path::PathBuf> {
+    clip(2_500)
+}
+
+/// A clip like [`test_clip`] at `video_kbps`. Encoded once and kept in the
+/// temporary directory (written aside, then renamed), so publishing it
+/// with `-c copy` costs little CPU.
+pub fn clip(video_kbps: u32) -> std::io::Result<std::path::PathBuf> {
     static CLIP: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _once = CLIP.lock().unwrap_or_else(|e| e.into_inner());
-    let path = std::env::temp_dir().join("onair-test-clip-v1-720p30.flv");
+    let path = std::env::temp_dir().join(format!("onair-test-clip-v1-720p30-{video_kbps}k.flv"));
     if path.exists() {
         return Ok(path);
     }
     let aside = path.with_extension(format!("{}.part.flv", std::process::id()));
+    let rate = format!("{video_kbps}k");
     let status = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"])
@@ -132,7 +138,7 @@ pub fn test_clip() -> std::io::Result<std::path::PathBuf> {
             "yuv420p",
         ])
         .args(["-g", "60", "-keyint_min", "60", "-sc_threshold", "0"])
-        .args(["-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "2500k"])
+        .args(["-b:v", &rate, "-maxrate", &rate, "-bufsize", &rate])
         .args(["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "flv"])
         .arg(&aside)
         .status()?;
@@ -178,13 +184,18 @@ pub struct RtmpPublisher {
 }
 
 impl RtmpPublisher {
-    /// Starts publishing to `rtmp_path` (`rtmp://HOST:PORT/live/KEY`).
+    /// Starts publishing [`test_clip`] to `rtmp_path`
+    /// (`rtmp://HOST:PORT/live/KEY`).
     pub fn start(rtmp_path: &str) -> std::io::Result<Self> {
-        let clip = test_clip()?;
+        Self::with_clip(&test_clip()?, rtmp_path)
+    }
+
+    /// Starts publishing `clip` to `rtmp_path`.
+    pub fn with_clip(clip: &std::path::Path, rtmp_path: &str) -> std::io::Result<Self> {
         let child = std::process::Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-nostdin"])
             .args(["-re", "-stream_loop", "-1", "-i"])
-            .arg(&clip)
+            .arg(clip)
             .args(["-c", "copy", "-f", "flv", rtmp_path])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
