@@ -78,7 +78,7 @@ impl Service {
             clock: config.clock.clone(),
             base_url,
             rtmp_url,
-            ingest: crate::ingest::Ingest::new(config.ingest.clone()),
+            ingest: crate::ingest::Ingest::new(config.ingest.clone(), hls_dir(&config.storage)),
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
             code_ttl: config.code_ttl,
@@ -238,6 +238,19 @@ impl Service {
         }
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Where HLS segments go: beside the database, or a temporary directory
+/// of this instance's own when nothing is kept on disk.
+fn hls_dir(storage: &crate::config::Storage) -> std::path::PathBuf {
+    match storage {
+        crate::config::Storage::Dir(dir) => dir.join("hls"),
+        crate::config::Storage::Memory => std::env::temp_dir().join(format!(
+            "onair-service-hls-{}-{}",
+            std::process::id(),
+            crypto::random_id()
+        )),
     }
 }
 

@@ -4,8 +4,6 @@
 //! secret), PRIVATE ones for their owner's token only; anything else is
 //! 404, as everywhere (spec §1).
 
-use std::sync::Arc;
-
 use onair_api::{Id, LiveStatus, Scope, WatchState};
 
 use super::{cached_live, LiveRow};
@@ -53,18 +51,23 @@ pub async fn playlist(
     }
 }
 
-/// A listed segment, named `{seq}.ts`.
+/// A listed segment, named `{seq}.ts` (gone as soon as it leaves the
+/// window: 404).
 pub async fn segment(
     state: &AppState,
     viewer: Option<&Caller>,
     live_id: &str,
     name: &str,
-) -> ApiResult<Arc<[u8]>> {
+) -> ApiResult<Vec<u8>> {
     let live = watchable(state, viewer, live_id).await?;
-    name.strip_suffix(".ts")
+    let path = name
+        .strip_suffix(".ts")
         .and_then(|n| n.parse::<u64>().ok())
         .and_then(|seq| state.ingest.segment(&live.id, seq))
-        .ok_or_else(|| ApiError::not_found("segment"))
+        .ok_or_else(|| ApiError::not_found("segment"))?;
+    tokio::fs::read(path)
+        .await
+        .map_err(|_| ApiError::not_found("segment"))
 }
 
 /// What the page shows besides the video: title, status, viewers, and the

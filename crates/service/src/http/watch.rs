@@ -88,11 +88,7 @@ pub async fn segment(
     ApiPath((id, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let data = watch::segment(&s, viewer.as_ref(), &id, &name).await?;
-    Ok(media(
-        "video/mp2t",
-        "max-age=60",
-        axum::body::Bytes::from_owner(data),
-    ))
+    Ok(media("video/mp2t", "max-age=60", data))
 }
 
 pub async fn state(

@@ -1,9 +1,10 @@
 //! HLS from the incoming stream, without transcoding: the FLV tags'
 //! H.264 and AAC are remuxed into MPEG-TS segments (ISO/IEC 13818-1,
 //! through the `mpeg2ts` crate) of about 2 s, cut at key frames, and listed
-//! in a live playlist (RFC 8216 §4.3) of the last 6. Old segments are
-//! dropped as new ones come: a stream holds at most 7 segments in memory
-//! (some 5 MiB at 3 Mb/s).
+//! in a live playlist (RFC 8216 §4.3) of the last 6. A finished segment is
+//! written to the live's directory and deleted when it leaves the window;
+//! only the segment being written is in memory (some 0.8 MiB at 3 Mb/s),
+//! the rest is the page cache's, as with nginx-rtmp.
 //!
 //! Why in-process: remuxing is a few memory copies per frame, where an
 //! ffmpeg child per stream (`-c copy -f hls`) costs a process of some
@@ -15,7 +16,7 @@
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use mpeg2ts::es::{StreamId, StreamType};
 use mpeg2ts::pes::PesHeader;
@@ -38,7 +39,7 @@ const PMT_PID: u16 = 0x1000;
 const VIDEO_PID: u16 = 0x100;
 const AUDIO_PID: u16 = 0x101;
 
-/// A finished segment.
+/// A finished segment, in its file.
 #[derive(Debug, Clone)]
 pub struct Segment {
     /// Its media sequence number (and file name: `{seq}.ts`).
@@ -47,7 +48,7 @@ pub struct Segment {
     pub duration: f64,
     /// Starts after a new publisher's timestamps: `#EXT-X-DISCONTINUITY`.
     pub discontinuity: bool,
-    pub data: Arc<[u8]>,
+    pub bytes: usize,
 }
 
 #[derive(Debug)]
@@ -73,9 +74,11 @@ struct Codecs {
     has_video: bool,
 }
 
-/// One live's HLS: the segment being written and the last [`WINDOW`].
-#[derive(Debug, Default)]
+/// One live's HLS: the segment being written and the last [`WINDOW`], in
+/// a directory of its own (removed with it).
+#[derive(Debug)]
 pub struct Hls {
+    dir: PathBuf,
     codecs: Codecs,
     building: Option<Building>,
     segments: VecDeque<Segment>,
@@ -86,7 +89,30 @@ pub struct Hls {
     counters: [u8; 4],
 }
 
+impl Drop for Hls {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Hls {
+    /// An HLS writing its segments into `dir` (created, emptied).
+    pub fn new(dir: PathBuf) -> Self {
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!(dir = %dir.display(), error = %e, "HLS directory");
+        }
+        Self {
+            dir,
+            codecs: Codecs::default(),
+            building: None,
+            segments: VecDeque::new(),
+            next_seq: 0,
+            discontinuity: false,
+            counters: [0; 4],
+        }
+    }
+
     /// A new publisher: its timestamps start afresh, and its sequence
     /// headers come again.
     pub fn new_publisher(&mut self) {
@@ -237,7 +263,9 @@ impl Hls {
         let seq = self.next_seq;
         self.next_seq += 1;
         let discontinuity = std::mem::take(&mut self.discontinuity);
-        let mut data = Vec::with_capacity(512 * 1024);
+        // About the size of the last one: no doubling past it.
+        let last = self.segments.back().map_or(256 * 1024, |s| s.bytes);
+        let mut data = Vec::with_capacity(last + last / 8);
         let pat = TsPayload::Pat(Pat {
             transport_stream_id: 1,
             version_number: VersionNumber::new(),
@@ -303,14 +331,20 @@ impl Hls {
             // The last frame's own length is not known: one 30 fps frame.
             None => f64::from(b.last.wrapping_sub(b.start)) / 1000.0 + 1.0 / 30.0,
         };
+        if let Err(e) = std::fs::write(self.path(b.seq), &b.data) {
+            tracing::warn!(dir = %self.dir.display(), error = %e, "writing an HLS segment failed");
+            return;
+        }
         self.segments.push_back(Segment {
             seq: b.seq,
             duration,
             discontinuity: b.discontinuity,
-            data: b.data.into(),
+            bytes: b.data.len(),
         });
         while self.segments.len() > WINDOW {
-            self.segments.pop_front();
+            if let Some(old) = self.segments.pop_front() {
+                let _ = std::fs::remove_file(self.path(old.seq));
+            }
         }
     }
 
@@ -418,12 +452,16 @@ impl Hls {
         }
     }
 
-    /// A finished segment by sequence number, while it is in the window.
-    pub fn segment(&self, seq: u64) -> Option<Arc<[u8]>> {
+    fn path(&self, seq: u64) -> PathBuf {
+        self.dir.join(format!("{seq}.ts"))
+    }
+
+    /// The file of a finished segment, while it is in the window.
+    pub fn segment(&self, seq: u64) -> Option<PathBuf> {
         self.segments
             .iter()
-            .find(|s| s.seq == seq)
-            .map(|s| s.data.clone())
+            .any(|s| s.seq == seq)
+            .then(|| self.path(seq))
     }
 
     /// Whether a segment is listed yet.
@@ -436,10 +474,9 @@ impl Hls {
         self.segments.len()
     }
 
-    /// Bytes held in memory.
+    /// Bytes held in memory: the segment being written.
     pub fn memory(&self) -> usize {
-        self.segments.iter().map(|s| s.data.len()).sum::<usize>()
-            + self.building.as_ref().map_or(0, |b| b.data.capacity())
+        self.building.as_ref().map_or(0, |b| b.data.capacity())
     }
 
     /// The live playlist (RFC 8216 §4.3.3); `ended` closes it with
@@ -510,9 +547,14 @@ mod tests {
         v
     }
 
+    fn temp(tag: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("onair-hls-test-{tag}-{}", std::process::id()))
+    }
+
     #[test]
     fn cuts_at_key_frames_keeps_a_window_and_ends() {
-        let mut hls = Hls::default();
+        let dir = temp("window");
+        let mut hls = Hls::new(dir.clone());
         hls.video(0, &config_tag());
         hls.audio(0, &[0xaf, 0, 0x12, 0x10]);
         // 30 s of 30 fps, a key frame every 2 s.
@@ -528,7 +570,9 @@ mod tests {
         assert!(playlist.contains("#EXTINF:2.000,\n13.ts\n"), "{playlist}");
         assert!(!playlist.contains("ENDLIST"));
         assert!(hls.segment(7).is_none(), "old segments are dropped");
-        let seg = hls.segment(13).unwrap();
+        assert!(!dir.join("7.ts").exists(), "and deleted");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), WINDOW);
+        let seg = std::fs::read(hls.segment(13).unwrap()).unwrap();
         assert_eq!(seg.len() % 188, 0);
         assert!(seg.chunks(188).all(|p| p[0] == 0x47));
         // Continuity counters run per PID.
@@ -552,12 +596,14 @@ mod tests {
             "{}",
             hls.playlist(false)
         );
-        assert!(hls.memory() < 10 * 188 * 30 * 100);
+        assert!(hls.memory() < 256 * 1024);
+        drop(hls);
+        assert!(!dir.exists(), "the directory goes with it");
     }
 
     #[test]
     fn garbage_does_not_panic() {
-        let mut hls = Hls::default();
+        let mut hls = Hls::new(temp("garbage"));
         for data in [
             &[][..],
             &[0x17, 0, 0, 0, 0, 1],

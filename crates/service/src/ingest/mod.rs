@@ -47,6 +47,9 @@ use crate::config::IngestConfig;
 #[derive(Debug)]
 pub struct Ingest {
     pub config: IngestConfig,
+    /// Where each live's HLS segments are written (`{dir}/{liveId}/`);
+    /// emptied at start, removed with the service.
+    hls_dir: std::path::PathBuf,
     /// Read by every status GET (a live's signal), written on publish,
     /// loss and timeout.
     state: RwLock<Registry>,
@@ -139,9 +142,12 @@ impl Ingest {
 }
 
 impl Ingest {
-    pub fn new(config: IngestConfig) -> Self {
+    /// A registry writing HLS under `hls_dir` (created empty).
+    pub fn new(config: IngestConfig, hls_dir: std::path::PathBuf) -> Self {
+        let _ = std::fs::remove_dir_all(&hls_dir);
         Self {
             config,
+            hls_dir,
             state: RwLock::default(),
             transitions: tokio::sync::Mutex::new(()),
             connections: AtomicUsize::new(0),
@@ -195,11 +201,24 @@ impl Ingest {
             return None;
         }
         let restored = st.interrupted.remove(live_id).is_some();
+        // Our live ids are letters, digits and dashes; anything else is
+        // kept out of a path all the same.
+        let name: String = live_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let dir = self.hls_dir.join(name);
         let state = st
             .hls
             .entry(live_id.to_owned())
             .or_insert_with(|| HlsState {
-                hls: Arc::default(),
+                hls: Arc::new(Mutex::new(hls::Hls::new(dir))),
                 ended: None,
                 readers: HashMap::new(),
             });
@@ -265,8 +284,8 @@ impl Ingest {
         Some(hls.playlist(ended || state.ended.is_some()))
     }
 
-    /// A segment of the live's HLS, while it is listed.
-    pub fn segment(&self, live_id: &str, seq: u64) -> Option<Arc<[u8]>> {
+    /// The file of a segment of the live's HLS, while it is listed.
+    pub fn segment(&self, live_id: &str, seq: u64) -> Option<std::path::PathBuf> {
         let st = self.read();
         let state = st.hls.get(live_id)?;
         let segment = lock(&state.hls).segment(seq);
@@ -305,7 +324,7 @@ impl Ingest {
         });
     }
 
-    /// Bytes of HLS held in memory, all lives.
+    /// Bytes of HLS held in memory (segments being written), all lives.
     pub fn hls_memory(&self) -> usize {
         self.read()
             .hls
@@ -350,6 +369,12 @@ impl Ingest {
             publishing_since: Some(timestamp(p.since)),
             publisher: Some(publisher),
         }
+    }
+}
+
+impl Drop for Ingest {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.hls_dir);
     }
 }
 
