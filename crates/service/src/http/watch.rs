@@ -106,7 +106,7 @@ pub async fn script() -> Response {
 }
 
 const STYLE: &str = "body{margin:0;font-family:system-ui,'Noto Sans CJK KR','Noto Sans CJK JP',sans-serif;\
-background:#0f1115;color:#e6e6e6}main{display:grid;grid-template-columns:minmax(0,1fr) 22rem;gap:1rem;\
+background:#0f1115;color:#e6e6e6}main{display:grid;grid-template-columns:minmax(0,1fr) 22rem;grid-template-rows:auto minmax(0,1fr);gap:1rem;\
 padding:1rem;height:100vh;box-sizing:border-box}header{grid-column:1/3;display:flex;gap:1rem;\
 align-items:baseline}h1{font-size:1.3rem;margin:0;overflow-wrap:anywhere}.status{background:#e5484d;\
 color:white;border-radius:4px;padding:.1rem .5rem;font-weight:600}#viewers{color:#a8abb3}\
