@@ -99,6 +99,9 @@ pub struct IngestConfig {
     pub stop_timeout: Duration,
     /// Steady input for this long records a `STABLE` event.
     pub stable_after: Duration,
+    /// Transcode each stream into a 1080p/720p/480p HLS ladder with
+    /// ffmpeg (`--transcode`): CPU-heavy, off by default.
+    pub transcode: bool,
 }
 
 impl Default for IngestConfig {
@@ -111,6 +114,7 @@ impl Default for IngestConfig {
             idle_timeout: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(30),
             stable_after: Duration::from_secs(10),
+            transcode: false,
         }
     }
 }

@@ -35,6 +35,8 @@ OPTIONS:
     --rtmp-max-message BYTES
                          largest RTMP message a publisher may send, which
                          bounds each connection's buffers (default 8 MiB)
+    --transcode          also transcode each stream into a 1080p/720p/480p
+                         HLS ladder with ffmpeg (CPU-heavy; off by default)
     --stop-timeout SECS  seconds without a signal before an on-air live
                          ends, unless the live sets its own (default 30)
     --access-ttl SECS    access token lifetime (default 3600)
@@ -114,6 +116,7 @@ fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
                 }
                 cfg.ingest.max_message_bytes = n;
             }
+            "--transcode" => cfg.ingest.transcode = true,
             "--stop-timeout" => {
                 let s: u32 = value("--stop-timeout")?
                     .parse()

@@ -2667,3 +2667,79 @@ async fn a_private_live_plays_for_its_owner_only() {
     assert_eq!(seg.status(), 404, "segments too");
     svc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transcoding_ladder_makes_renditions_no_taller_than_the_source() {
+    let svc = TestService::start_with(|c| c.ingest.transcode = true).await;
+    let t = svc.login("streamer").await;
+    let (id, path) = ingest_live(&svc, &t.access, json!({})).await;
+    let _ffmpeg = RtmpPublisher::start(&path).unwrap();
+    let master_url = svc.url(&format!("/watch/{id}/ladder/master.m3u8"));
+    // The 720p source: 720p and 480p, no 1080p.
+    let master = until(
+        Duration::from_secs(20),
+        "the ladder's master playlist",
+        || async {
+            let r = svc.http.get(&master_url).send().await.unwrap();
+            (r.status() == 200).then_some(())?;
+            Some(r.text().await.unwrap())
+        },
+    )
+    .await;
+    assert!(
+        master.contains("RESOLUTION=1280x720") && master.contains("RESOLUTION=854x480"),
+        "{master}"
+    );
+    assert!(!master.contains("1920x1080"), "{master}");
+    // A 480p segment is 854x480 to ffprobe.
+    let index = svc.url(&format!("/watch/{id}/ladder/480p/index.m3u8"));
+    let segment = until(Duration::from_secs(20), "a 480p segment", || async {
+        let r = svc.http.get(&index).send().await.unwrap();
+        (r.status() == 200).then_some(())?;
+        let text = r.text().await.unwrap();
+        text.lines().find(|l| l.ends_with(".ts")).map(str::to_owned)
+    })
+    .await;
+    let bytes = svc
+        .http
+        .get(svc.url(&format!("/watch/{id}/ladder/480p/{segment}")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = support::temp_dir("ladder");
+    let file = dir.join("480p.ts");
+    std::fs::write(&file, &bytes).unwrap();
+    let probe = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    let probed = String::from_utf8_lossy(&probe.stdout).into_owned();
+    assert_eq!(
+        probed.lines().find(|l| !l.is_empty()),
+        Some("854,480"),
+        "{probed}"
+    );
+    // Only its own files: no way out of the ladder's directory.
+    for bad in [
+        "1080p/index.m3u8",
+        "480p/..%2F..%2Findex.m3u8",
+        "480p/seg.ts",
+        "other/index.m3u8",
+    ] {
+        let r = svc
+            .http
+            .get(svc.url(&format!("/watch/{id}/ladder/{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    svc.stop().await;
+}

@@ -70,6 +70,25 @@ pub async fn segment(
         .map_err(|_| ApiError::not_found("segment"))
 }
 
+/// A file of the live's transcoding ladder (`--transcode`): its master
+/// playlist, or a rendition's playlist or segment; 404 when there is none.
+pub async fn ladder_file(
+    state: &AppState,
+    viewer: Option<&Caller>,
+    live_id: &str,
+    rendition: Option<&str>,
+    file: &str,
+) -> ApiResult<Vec<u8>> {
+    let live = watchable(state, viewer, live_id).await?;
+    let path = state
+        .ingest
+        .ladder_file(&live.id, rendition, file)
+        .ok_or_else(|| ApiError::not_found("rendition"))?;
+    tokio::fs::read(path)
+        .await
+        .map_err(|_| ApiError::not_found("rendition"))
+}
+
 /// What the page shows besides the video: title, status, viewers, and the
 /// chat after the page token `after` (the latest without one).
 pub async fn page_state(

@@ -156,6 +156,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(GET "/watch/{liveId}", get(watch::page), "watch", Public, None, none, (Body::Html, None), "The watch page: title, status, player, chat (PUBLIC, LIMITED by link; PRIVATE with the owner's token)"),
         ep!(GET "/watch/{liveId}/index.m3u8", get(watch::playlist), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The live's HLS playlist (RFC 8216), the last 6 segments; ?player= names the player"),
         ep!(GET "/watch/{liveId}/{segment}", get(watch::segment), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "An HLS segment, {seq}.ts, while listed"),
+        ep!(GET "/watch/{liveId}/ladder/master.m3u8", get(watch::ladder_master), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The transcoding ladder's master playlist (--transcode): 1080p, 720p, 480p, no taller than the source"),
+        ep!(GET "/watch/{liveId}/ladder/{rendition}/{file}", get(watch::ladder_file), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "A rendition's playlist (index.m3u8) or segment (seg{N}.ts)"),
         ep!(GET "/watch/{liveId}/state.json", get(watch::state), "watch", Public, None, none, json(schema::<w::WatchState>()), "What the watch page shows: title, status, viewers, and the chat after ?after="),
         ep!(GET "/assets/watch.js", get(watch::script), "watch", Public, None, none, (Body::Media("text/javascript"), None), "The watch page's player (hls.js, bundled)"),
         ep!(GET "/openapi.json", get(openapi::serve), "meta", Public, None, none, (Body::Json, None), "This document"),

@@ -91,6 +91,28 @@ pub async fn segment(
     Ok(media("video/mp2t", "max-age=60", data))
 }
 
+pub async fn ladder_master(
+    State(s): State<AppState>,
+    Viewer(viewer, _): Viewer,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let data = watch::ladder_file(&s, viewer.as_ref(), &id, None, "master.m3u8").await?;
+    Ok(media("application/vnd.apple.mpegurl", "no-cache", data))
+}
+
+pub async fn ladder_file(
+    State(s): State<AppState>,
+    Viewer(viewer, _): Viewer,
+    ApiPath((id, rendition, file)): ApiPath<(String, String, String)>,
+) -> ApiResult<Response> {
+    let data = watch::ladder_file(&s, viewer.as_ref(), &id, Some(&rendition), &file).await?;
+    Ok(if file.ends_with(".m3u8") {
+        media("application/vnd.apple.mpegurl", "no-cache", data)
+    } else {
+        media("video/mp2t", "max-age=60", data)
+    })
+}
+
 pub async fn state(
     State(s): State<AppState>,
     Viewer(viewer, _): Viewer,

@@ -113,6 +113,11 @@ impl Hls {
         }
     }
 
+    /// The directory of its files.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// A new publisher: its timestamps start afresh, and its sequence
     /// headers come again.
     pub fn new_publisher(&mut self) {

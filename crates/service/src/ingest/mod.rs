@@ -8,7 +8,8 @@
 //! - [`health`]: what arrives, measured: codecs, picture size, frame rate,
 //!   key frame interval, bitrates, and a verdict with its reasons.
 //! - [`hls`]: what arrives, remuxed into HLS for the watch page: 2 s
-//!   MPEG-TS segments, a live playlist of the last 6, in memory.
+//!   MPEG-TS segments, a live playlist of the last 6.
+//! - [`transcode`]: the optional ladder (1080p/720p/480p) through ffmpeg.
 //! - this module: [`Ingest`], the registry of who publishes to which live
 //!   now and which lives lost their signal, shared with the HTTP side
 //!   (the `stream` object of a live, `GET /live/{liveId}/ingest`, the
@@ -32,6 +33,7 @@
 pub mod health;
 pub mod hls;
 pub mod rtmp;
+pub mod transcode;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -290,6 +292,30 @@ impl Ingest {
         let state = st.hls.get(live_id)?;
         let segment = lock(&state.hls).segment(seq);
         segment
+    }
+
+    /// A file of the live's transcoding ladder: `master.m3u8`, or a
+    /// rendition's `index.m3u8` or `seg{N}.ts`, if it exists.
+    pub fn ladder_file(
+        &self,
+        live_id: &str,
+        rendition: Option<&str>,
+        file: &str,
+    ) -> Option<std::path::PathBuf> {
+        let dir = transcode::dir(lock(&self.read().hls.get(live_id)?.hls).dir());
+        let segment = |f: &str| {
+            f.strip_prefix("seg")
+                .and_then(|f| f.strip_suffix(".ts"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let path = match rendition {
+            None if file == "master.m3u8" => dir.join(file),
+            Some(r) if transcode::is_rendition(r) && (file == "index.m3u8" || segment(file)) => {
+                dir.join(r).join(file)
+            }
+            _ => return None,
+        };
+        path.exists().then_some(path)
     }
 
     /// Segments listed in the live's playlist.

@@ -110,6 +110,11 @@ struct Connection {
     pending: usize,
     /// Set when a refusal has been sent: close after writing it.
     closing: Option<Dropped>,
+    /// The transcoding ladder (`--transcode`), started at the first video
+    /// sequence header.
+    ladder: Option<super::transcode::Ladder>,
+    /// The last AAC sequence header, for a ladder started after it.
+    aac_header: Option<bytes::Bytes>,
 }
 
 impl Connection {
@@ -128,6 +133,8 @@ impl Connection {
             admitted_at: None,
             pending: 0,
             closing: None,
+            ladder: None,
+            aac_header: None,
         }
     }
 
@@ -310,16 +317,22 @@ impl Connection {
             ServerSessionEvent::VideoDataReceived {
                 data, timestamp, ..
             } => {
-                if let Some(p) = &self.publisher {
+                if let Some(p) = self.publisher.clone() {
                     p.video(timestamp.value, &data);
+                    self.transcode(&p, 9, timestamp.value, data);
                 }
                 Vec::new()
             }
             ServerSessionEvent::AudioDataReceived {
                 data, timestamp, ..
             } => {
-                if let Some(p) = &self.publisher {
+                if let Some(p) = self.publisher.clone() {
                     p.audio(timestamp.value, &data);
+                    // An AAC sequence header (FLV spec E.4.2.1).
+                    if data.first().is_some_and(|b| b >> 4 == 10) && data.get(1) == Some(&0) {
+                        self.aac_header = Some(data.clone());
+                    }
+                    self.transcode(&p, 8, timestamp.value, data);
                 }
                 Vec::new()
             }
@@ -333,6 +346,35 @@ impl Connection {
             // releaseStream, FCPublish, FCUnpublish, acknowledgements: nothing to do.
             _ => Vec::new(),
         })
+    }
+
+    /// Hands a tag to the transcoding ladder, starting it at the first
+    /// video sequence header once the picture's height is known.
+    fn transcode(&mut self, p: &Publisher, kind: u8, ts: u32, data: bytes::Bytes) {
+        if !self.state.ingest.config.transcode {
+            return;
+        }
+        if self.ladder.is_none() && kind == 9 && data.get(1) == Some(&0) {
+            let height = lock(&p.meter)
+                .report(Instant::now())
+                .video
+                .and_then(|v| v.height);
+            if let Some(height) = height {
+                let dir = super::transcode::dir(lock(&p.hls).dir());
+                match super::transcode::Ladder::start(&dir, height) {
+                    Ok(ladder) => {
+                        if let Some(aac) = &self.aac_header {
+                            ladder.push(8, ts, aac.clone());
+                        }
+                        self.ladder = Some(ladder);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "the transcoding ladder did not start"),
+                }
+            }
+        }
+        if let Some(ladder) = &self.ladder {
+            ladder.push(kind, ts, data);
+        }
     }
 
     /// Sends a refusal's `onStatus` error and closes after it.
