@@ -2436,6 +2436,24 @@ async fn bad_rtmp_input_is_dropped_and_hurts_no_one() {
 
 // ------------------------------------------------------ the watch page
 
+/// What ffprobe says of `entries` in `file`, its first line (it lists a
+/// stream under its program too).
+async fn ffprobe(file: &std::path::Path, select: &[&str], entries: &str) -> String {
+    let out = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(select)
+        .args(["-show_entries", entries, "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .await
+        .expect("ffprobe runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Runs a command to the end; its status and stderr.
 async fn run(cmd: &mut tokio::process::Command) -> (std::process::ExitStatus, String) {
     let out = cmd.output().await.expect("the tool runs");
@@ -2512,24 +2530,14 @@ async fn the_watch_page_plays_the_stream_as_hls() {
     assert_eq!(seg.headers()["content-type"], "video/mp2t");
     let seg_file = dir.join("segment.ts");
     std::fs::write(&seg_file, seg.bytes().await.unwrap()).unwrap();
-    let probe = tokio::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name,width,height",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&seg_file)
-        .output()
-        .await
-        .unwrap();
-    // (ffprobe lists the stream under its program too.)
-    let probed = String::from_utf8_lossy(&probe.stdout).into_owned();
     assert_eq!(
-        probed.lines().find(|l| !l.is_empty()),
-        Some("h264,1280,720"),
-        "{probed}"
+        ffprobe(
+            &seg_file,
+            &["-select_streams", "v:0"],
+            "stream=codec_name,width,height"
+        )
+        .await,
+        "h264,1280,720"
     );
 
     // ffmpeg plays 10 s of it over HTTPS, trusting only the service's
@@ -2554,23 +2562,7 @@ async fn the_watch_page_plays_the_stream_as_hls() {
         .arg(&out))
     .await;
     assert!(status.success(), "ffmpeg played the playlist: {log}");
-    let probe = tokio::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&out)
-        .output()
-        .await
-        .unwrap();
-    let played: f64 = String::from_utf8_lossy(&probe.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let played: f64 = ffprobe(&out, &[], "format=duration").await.parse().unwrap();
     assert!(played >= 9.5, "played {played} s");
     assert!(
         svc.state.ingest.players(&id) >= 1,
@@ -2712,18 +2704,9 @@ async fn the_transcoding_ladder_makes_renditions_no_taller_than_the_source() {
     let dir = support::temp_dir("ladder");
     let file = dir.join("480p.ts");
     std::fs::write(&file, &bytes).unwrap();
-    let probe = tokio::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0"])
-        .args(["-show_entries", "stream=width,height", "-of", "csv=p=0"])
-        .arg(&file)
-        .output()
-        .await
-        .unwrap();
-    let probed = String::from_utf8_lossy(&probe.stdout).into_owned();
     assert_eq!(
-        probed.lines().find(|l| !l.is_empty()),
-        Some("854,480"),
-        "{probed}"
+        ffprobe(&file, &["-select_streams", "v:0"], "stream=width,height").await,
+        "854,480"
     );
     // Only its own files: no way out of the ladder's directory.
     for bad in [

@@ -143,12 +143,7 @@ impl Hls {
                 if self.codecs.parameter_sets.is_empty() {
                     return;
                 }
-                if key
-                    && self
-                        .building
-                        .as_ref()
-                        .is_none_or(|b| ts.wrapping_sub(b.start) >= TARGET_MS)
-                {
+                if key && self.segment_due(ts) {
                     self.finish_at(Some(ts));
                     self.start(ts);
                 }
@@ -181,12 +176,7 @@ impl Hls {
         let Some((object, index, channels)) = self.codecs.aac else {
             return;
         };
-        if !self.codecs.has_video
-            && self
-                .building
-                .as_ref()
-                .is_none_or(|b| ts.wrapping_sub(b.start) >= TARGET_MS)
-        {
+        if !self.codecs.has_video && self.segment_due(ts) {
             self.finish_at(Some(ts));
             self.start(ts);
         }
@@ -209,6 +199,14 @@ impl Hls {
         adts.extend_from_slice(raw);
         let pts = u64::from(ts) * 90;
         self.write(AUDIO_PID, ts, &adts, pts, None, false);
+    }
+
+    /// Whether a frame at `ts` may open a new segment: none is open, or
+    /// the open one has its 2 s.
+    fn segment_due(&self, ts: u32) -> bool {
+        self.building
+            .as_ref()
+            .is_none_or(|b| ts.wrapping_sub(b.start) >= TARGET_MS)
     }
 
     /// The AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.2.4.1.1):
