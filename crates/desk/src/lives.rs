@@ -1,0 +1,256 @@
+//! Channels and lives (spec §3), their sessions (§5), the stream key, and
+//! the live the dashboard watches: its counters kept for the chart, the
+//! tray's on-air state, and what happens to OBS when the service ends it.
+
+use std::sync::Arc;
+
+use onair_api::{
+    Channel, CreateLive, Live, LiveStatus, Scope, Session, SessionEvent, StatusFilter, Timestamp,
+};
+use onair_client::{watch_live, LiveEvent, StreamTarget, WatchOptions};
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::{Error, Field, Result};
+use crate::{Desk, DeskEvent, ObsAfterEnd, SeriesMap};
+
+/// Samples kept per live (about 14 h at the 5 s poll).
+pub const MAX_SAMPLES: usize = 10_000;
+
+/// How far ahead "go live now" reserves (spec §3: now + ~20 s).
+const NOW_AHEAD_MS: i64 = 20_000;
+
+/// The counters of the lives watched in this run, for the chart.
+pub(crate) type Series = Arc<std::sync::Mutex<SeriesMap>>;
+
+/// One poll of a live's counters, for the dashboard chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    #[ts(type = "number")]
+    pub viewers: u64,
+    #[ts(type = "number")]
+    pub likes: u64,
+    #[ts(type = "number")]
+    pub chats: u64,
+}
+
+/// A live to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLive {
+    pub title: String,
+    pub description: Option<String>,
+    pub scope: Scope,
+    /// `None`: "go live now".
+    pub reserved_at: Option<Timestamp>,
+}
+
+impl NewLive {
+    /// The request body: the title trimmed and checked here (so its error
+    /// names the field), an empty description left out, "now" made now +
+    /// 20 s.
+    fn body(self) -> Result<CreateLive> {
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                Field::Title,
+                "give the live a title, on one line",
+            ));
+        }
+        let reserved_at = match self.reserved_at {
+            Some(at) => at,
+            None => Timestamp::from_millis(Timestamp::now().millis() + NOW_AHEAD_MS)
+                .expect("now plus 20 s is a date"),
+        };
+        Ok(CreateLive {
+            title: title.to_owned(),
+            reserved_at: Some(reserved_at),
+            description: self.description.filter(|d| !d.trim().is_empty()),
+            scope: self.scope,
+            ..Default::default()
+        })
+    }
+}
+
+/// A title the service refused: its 400 names the field first (our
+/// reference service says "title must be ..."); others' wording is theirs.
+fn title_refused(e: onair_client::Error) -> Error {
+    match e {
+        onair_client::Error::Invalid(message) if message.starts_with("title") => {
+            Error::invalid(Field::Title, message)
+        }
+        other => other.into(),
+    }
+}
+
+impl Desk {
+    pub async fn channels(&self) -> Result<Vec<Channel>> {
+        Ok(self.client().await?.channels().await?.channels)
+    }
+
+    pub async fn lives(&self, channel_id: &str, filter: StatusFilter) -> Result<Vec<Live>> {
+        Ok(self.client().await?.lives(channel_id, filter).await?)
+    }
+
+    pub async fn live(&self, live_id: &str) -> Result<Live> {
+        Ok(self.client().await?.live(live_id).await?)
+    }
+
+    pub async fn create_live(&self, channel_id: &str, live: NewLive) -> Result<Live> {
+        let body = live.body()?;
+        self.client()
+            .await?
+            .create_live(channel_id, &body)
+            .await
+            .map_err(title_refused)
+    }
+
+    pub async fn start_live(&self, live_id: &str) -> Result<Live> {
+        let live = self.client().await?.start_live(live_id).await?;
+        self.emit(DeskEvent::OnAir(live.status == LiveStatus::OnAir));
+        Ok(live)
+    }
+
+    pub async fn stop_live(&self, live_id: &str) -> Result<Live> {
+        let live = self.client().await?.stop_live(live_id).await?;
+        self.emit(DeskEvent::OnAir(false));
+        Ok(live)
+    }
+
+    /// The live's sessions, newest first (the first 50).
+    pub async fn sessions(&self, live_id: &str) -> Result<Vec<Session>> {
+        Ok(self
+            .client()
+            .await?
+            .sessions(live_id, 1, 50)
+            .await?
+            .sessions)
+    }
+
+    /// A session's timeline, newest first.
+    pub async fn session_events(&self, session_id: &str) -> Result<Vec<SessionEvent>> {
+        Ok(self.client().await?.events(session_id).await?.events)
+    }
+
+    /// A new stream key (the service refuses while on air: 409
+    /// STREAM_ACTIVE). The key itself stays here.
+    pub async fn regenerate_key(&self, live_id: &str) -> Result<()> {
+        self.client().await?.regenerate_key(live_id).await?;
+        Ok(())
+    }
+
+    /// Server and key of a live (for the clipboard and OBS; never for the
+    /// screen unless asked, see [`Desk::reveal_key`]).
+    pub async fn stream_target(&self, live_id: &str) -> Result<StreamTarget> {
+        let live = self.client().await?.live(live_id).await?;
+        Ok(StreamTarget::from_rtmp_path(&live.rtmp_path)?)
+    }
+
+    /// Streamer mode: OBS is streaming, or the setting forces it. Secrets
+    /// are then shown only after an explicit confirmation.
+    pub async fn streamer_mode(&self) -> bool {
+        self.settings().obs.streamer_mode || self.obs.streaming().await
+    }
+
+    /// The stream key, for a user who asked to see it; in streamer mode
+    /// only once they `confirmed`.
+    pub async fn reveal_key(&self, live_id: &str, confirmed: bool) -> Result<onair_api::Secret> {
+        if self.streamer_mode().await && !confirmed {
+            return Err(Error::StreamerMode);
+        }
+        Ok(self.stream_target(live_id).await?.key)
+    }
+
+    /// Watches one live for the dashboard (replacing the one before), at
+    /// the spec's 5 s. Its changes leave as [`DeskEvent::Live`]; the
+    /// tray's state as [`DeskEvent::OnAir`]; an end by the service as
+    /// [`DeskEvent::ForcedEnd`], after OBS's stream was stopped when the
+    /// settings ask for it.
+    pub async fn watch(&self, live_id: &str) -> Result<()> {
+        let client = self.client().await?;
+        let (watch, mut rx) = watch_live(client, live_id, WatchOptions::live());
+        self.state.lock().await.watch = Some((live_id.to_owned(), watch));
+        let events = self.events.clone();
+        let series = self.series.clone();
+        let (obs, settings) = (self.obs.clone(), self.settings.clone());
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                // The tray follows the status, not every poll's counters.
+                let sample = match &event {
+                    LiveEvent::Snapshot(l) => {
+                        let _ = events.send(DeskEvent::OnAir(l.status == LiveStatus::OnAir));
+                        record(&series, l)
+                    }
+                    LiveEvent::Updated(l) => record(&series, l),
+                    LiveEvent::StatusChanged { to, .. } => {
+                        let _ = events.send(DeskEvent::OnAir(*to == LiveStatus::OnAir));
+                        None
+                    }
+                    LiveEvent::ForcedEnd { live, reason } => {
+                        let prefs = settings.lock().expect("settings lock").obs.clone();
+                        let obs = match obs.streaming().await {
+                            false => None,
+                            true if !prefs.stop_with_live => Some(ObsAfterEnd::StillStreaming),
+                            true => Some(match obs.stop_stream(&prefs).await {
+                                Ok(()) => ObsAfterEnd::Stopped,
+                                Err(e) => ObsAfterEnd::StopFailed(e),
+                            }),
+                        };
+                        let _ = events.send(DeskEvent::ForcedEnd {
+                            title: live.title.clone(),
+                            reason: *reason,
+                            obs,
+                        });
+                        None
+                    }
+                    _ => None,
+                };
+                if events.send(DeskEvent::Live { event, sample }).is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn unwatch(&self) {
+        self.state.lock().await.stop_watching();
+    }
+
+    /// The live the dashboard shows, if any.
+    pub async fn watched(&self) -> Option<String> {
+        let st = self.state.lock().await;
+        st.watch.as_ref().map(|(id, _)| id.clone())
+    }
+
+    /// The counters seen for a live since onair started watching it.
+    pub fn series(&self, live_id: &str) -> Vec<Sample> {
+        self.series
+            .lock()
+            .expect("series lock")
+            .get(live_id)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Appends a poll's counters while the live is on air; returns the sample
+/// (the dashboard's chart takes the same one).
+fn record(series: &Series, live: &Live) -> Option<Sample> {
+    let (Some(stat), LiveStatus::OnAir) = (&live.live_stat, live.status) else {
+        return None;
+    };
+    let sample = Sample {
+        at_ms: Timestamp::now().millis(),
+        viewers: stat.viewer_count,
+        likes: stat.like_count,
+        chats: stat.chat_count,
+    };
+    let mut all = series.lock().expect("series lock");
+    let s = all.entry(live.live_id.to_string()).or_default();
+    crate::push_bounded(s, sample, MAX_SAMPLES);
+    Some(sample)
+}

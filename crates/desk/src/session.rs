@@ -1,0 +1,393 @@
+//! Services (profiles) and the login: which service is in use, adding
+//! one from the form, the browser login (RFC 8252 with PKCE, through
+//! onair-client) and its outcome, the logout, and the stored login
+//! restored at start.
+
+use std::path::Path;
+
+use onair_api::{OptionalApi, Secret, User};
+use onair_client::{Client, Connector, Profile, Profiles, TokenForm};
+use serde::Deserialize;
+use ts_rs::TS;
+
+use crate::error::{Error, Field, Result};
+use crate::{Desk, DeskEvent};
+
+/// The id of the built-in demo service's profile.
+pub const DEMO_PROFILE: &str = "demo";
+
+/// A logged-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub profile: Profile,
+    pub user: User,
+    /// The optional APIs (spec §4) in use.
+    pub optional_apis: Vec<OptionalApi>,
+}
+
+/// What the app shows at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppState {
+    pub profiles: Vec<Profile>,
+    /// The profile in use (logged in or not).
+    pub active: Option<Profile>,
+    pub session: Option<Session>,
+    /// Waiting for the browser.
+    pub login_pending: bool,
+}
+
+/// The "add a service" form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct NewProfile {
+    pub name: String,
+    pub api_domain: String,
+    pub client_id: String,
+    /// Kept in the OS keyring, never in the profiles file.
+    pub client_secret: Option<String>,
+    #[ts(type = "TokenForm")]
+    pub token_form: TokenForm,
+    /// Used when the service has no `/capabilities`.
+    #[ts(type = "OptionalApi[]")]
+    pub optional_apis: Vec<OptionalApi>,
+    pub pinned_sha256: Option<String>,
+}
+
+impl Desk {
+    fn profiles(&self) -> Result<Profiles> {
+        Ok(Profiles::load(&self.profiles_path)?)
+    }
+
+    /// What the app shows now.
+    pub async fn view(&self) -> Result<AppState> {
+        let profiles = self.profiles()?;
+        let (active, signed_in, login_pending) = {
+            let st = self.state.lock().await;
+            (
+                st.connector.as_ref().map(|c| c.profile().clone()),
+                st.client.clone().zip(st.user.clone()),
+                st.login_pending,
+            )
+        };
+        // The capabilities call (first time only) runs without the lock.
+        let session = match signed_in {
+            Some((client, user)) => Some(session(&client, &user).await),
+            None => None,
+        };
+        Ok(AppState {
+            profiles: profiles.profiles,
+            active,
+            session,
+            login_pending,
+        })
+    }
+
+    /// Adds a service from the form; the error names the field at fault.
+    /// The client secret goes to the keyring, not the profiles file.
+    pub async fn add_profile(&self, input: NewProfile) -> Result<Profile> {
+        let mut all = self.profiles()?;
+        let id = free_id(&all, &input.name);
+        let mut p = Profile::new(
+            &id,
+            input.name.trim(),
+            input.api_domain.trim(),
+            input.client_id.trim(),
+        );
+        p.token_form = input.token_form;
+        p.optional_apis = input.optional_apis;
+        p.pinned_sha256 = input.pinned_sha256.filter(|s| !s.trim().is_empty());
+        let secret = input.client_secret.filter(|s| !s.is_empty());
+        p.has_client_secret = secret.is_some();
+        p.validate()?;
+        Connector::save_client_secret(self.store.clone(), &id, secret.map(Secret::new)).await?;
+        all.upsert(p.clone())?;
+        all.save(&self.profiles_path)?;
+        Ok(p)
+    }
+
+    /// Switches to a saved service (the demo starts its embedded service).
+    pub async fn choose_profile(&self, id: &str) -> Result<AppState> {
+        if id == DEMO_PROFILE {
+            return self.start_demo(false).await;
+        }
+        let profile = self
+            .profiles()?
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::NoSuchProfile(id.to_owned()))?;
+        self.use_profile(profile).await
+    }
+
+    /// At start: back to the service in use when the app last ran (its
+    /// login restored from the keyring); `None` when there was none.
+    pub async fn resume(&self) -> Option<Result<AppState>> {
+        let id = self.profiles().ok()?.current()?.id.clone();
+        Some(self.choose_profile(&id).await)
+    }
+
+    /// Remembers the service in use, so the next start opens it again. Only
+    /// a convenience: a failure is logged, never shown.
+    fn remember_current(&self, id: Option<&str>) {
+        if let Err(e) = update_profiles(&self.profiles_path, |all| all.set_current(id)) {
+            tracing::warn!(error = %e, "current service not saved");
+        }
+    }
+
+    /// Back to the service picker; the login stays stored.
+    pub async fn leave_profile(&self) -> Result<AppState> {
+        self.remember_current(None);
+        {
+            let mut st = self.state.lock().await;
+            st.stop_watching();
+            st.client = None;
+            st.user = None;
+            st.set_connector(None);
+        }
+        self.slot.cancel();
+        self.emit(DeskEvent::OnAir(false));
+        self.view().await
+    }
+
+    /// Makes `profile` the current service and restores its last login.
+    pub(crate) async fn use_profile(&self, profile: Profile) -> Result<AppState> {
+        self.slot.cancel();
+        let connector = Connector::new(profile.clone(), self.store.clone()).await?;
+        self.remember_current(Some(&profile.id));
+        let restored = match &profile.last_account {
+            Some(account) => match connector.restore(account).await {
+                Ok(Some(client)) => match client.user().await {
+                    Ok(user) => {
+                        tracing::info!(profile = %profile.id, "stored login restored");
+                        Some((client, user))
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "stored login not usable");
+                        None
+                    }
+                },
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "keyring");
+                    None
+                }
+            },
+            None => None,
+        };
+        {
+            let mut st = self.state.lock().await;
+            st.stop_watching();
+            st.set_connector(Some(connector));
+            (st.client, st.user) = restored.unzip();
+        }
+        self.view().await
+    }
+
+    /// Starts a browser login; returns the URL (for "copy login URL"). The
+    /// outcome comes as [`DeskEvent::LoginFinished`].
+    pub async fn login(&self) -> Result<String> {
+        let connector = self
+            .state
+            .lock()
+            .await
+            .connector
+            .clone()
+            .ok_or(Error::NoProfile)?;
+        let pending = connector.start_login(&self.slot).await?;
+        let url = pending.url().to_string();
+        if let Err(e) = pending.open_browser() {
+            tracing::warn!(error = %e, "no browser opened; the user can copy the URL");
+        }
+        let attempt = {
+            let mut st = self.state.lock().await;
+            st.login_pending = true;
+            st.login_attempt += 1;
+            st.login_attempt
+        };
+        let state = self.state.clone();
+        let events = self.events.clone();
+        let profiles_path = self.profiles_path.clone();
+        tokio::spawn(async move {
+            let outcome = connector.complete_login(pending).await;
+            let mut st = state.lock().await;
+            // A newer login, or another service chosen meanwhile: this
+            // outcome is not for the screen any more.
+            let current = st.login_attempt == attempt
+                && st.connector.as_ref().map(|c| &c.profile().id) == Some(&connector.profile().id);
+            if !current {
+                return;
+            }
+            st.login_pending = false;
+            let result = match outcome.and_then(|done| Ok((done.user?, done.client))) {
+                Ok((user, client)) => {
+                    remember_account(
+                        &profiles_path,
+                        &connector.profile().id,
+                        user.user_id.as_str(),
+                    );
+                    st.stop_watching();
+                    st.client = Some(client.clone());
+                    st.user = Some(user.clone());
+                    drop(st);
+                    Ok(session(&client, &user).await)
+                }
+                Err(e) => Err(e.into()),
+            };
+            let _ = events.send(DeskEvent::LoginFinished(result));
+        });
+        Ok(url)
+    }
+
+    /// Gives up the browser login that is waiting, if one is.
+    pub fn cancel_login(&self) {
+        self.slot.cancel();
+    }
+
+    /// Revokes the login and forgets it (keyring entry included).
+    pub async fn logout(&self) -> Result<()> {
+        let client = {
+            let mut st = self.state.lock().await;
+            st.stop_watching();
+            st.user = None;
+            st.client.take()
+        };
+        self.emit(DeskEvent::OnAir(false));
+        if let Some(client) = client {
+            client.logout().await?;
+        }
+        Ok(())
+    }
+
+    /// The demo's profile, pointing at the embedded service now running
+    /// at `base_url` (a new port every start), made the current one.
+    #[cfg_attr(not(feature = "demo"), allow(dead_code))]
+    pub(crate) fn demo_profile(
+        &self,
+        base_url: &str,
+        fingerprint: Option<&str>,
+        fresh: bool,
+    ) -> Result<Profile> {
+        let mut all = self.profiles()?;
+        let mut p = all.get(DEMO_PROFILE).cloned().unwrap_or_else(|| {
+            Profile::new(
+                DEMO_PROFILE,
+                "Built-in demo service",
+                base_url,
+                "onair-desktop",
+            )
+        });
+        p.api_domain = base_url.to_owned();
+        p.pinned_sha256 = fingerprint.map(str::to_owned);
+        p.optional_apis = OptionalApi::ALL.to_vec();
+        if fresh {
+            p.last_account = None;
+        }
+        all.upsert(p.clone())?;
+        all.set_current(Some(DEMO_PROFILE))?;
+        all.save(&self.profiles_path)?;
+        Ok(p)
+    }
+}
+
+/// A profile id from a service's name (`My Service!` → `my-service`),
+/// unused among `all`; never the demo's.
+fn free_id(all: &Profiles, name: &str) -> String {
+    let base: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let base = if base.is_empty() || base == DEMO_PROFILE {
+        "service".to_owned()
+    } else {
+        base.chars().take(32).collect()
+    };
+    let mut id = base.clone();
+    let mut n = 2;
+    while all.get(&id).is_some() {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+async fn session(client: &Client, user: &User) -> Session {
+    Session {
+        profile: client.profile().clone(),
+        user: user.clone(),
+        optional_apis: client.optional_apis().await.unwrap_or_default(),
+    }
+}
+
+/// Notes the account in the profile (not a secret) so the next start can
+/// restore its login from the keyring.
+fn remember_account(path: &Path, profile_id: &str, account: &str) {
+    let noted = update_profiles(path, |all| match all.get(profile_id).cloned() {
+        Some(mut p) => {
+            p.last_account = Some(account.to_owned());
+            all.upsert(p)
+        }
+        None => Ok(()),
+    });
+    if let Err(e) = noted {
+        tracing::warn!(error = %e, "could not remember the account");
+    }
+}
+
+/// Reads the profiles file, changes it, and writes it back when the change
+/// changed something.
+fn update_profiles(
+    path: &Path,
+    change: impl FnOnce(&mut Profiles) -> onair_client::Result<()>,
+) -> onair_client::Result<()> {
+    let mut all = Profiles::load(path)?;
+    let before = all.clone();
+    change(&mut all)?;
+    if all != before {
+        all.save(path)?;
+    }
+    Ok(())
+}
+
+/// Whether this build carries the embedded demo service.
+pub const HAS_DEMO: bool = cfg!(feature = "demo");
+
+#[cfg(not(feature = "demo"))]
+impl Desk {
+    /// This build has no embedded service: says so.
+    pub async fn start_demo(&self, _fresh: bool) -> Result<AppState> {
+        Err(Error::Demo(
+            "this build of onair has no demo service (built without the `demo` feature)".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_ids_come_from_names_and_never_clash() {
+        let mut all = Profiles::default();
+        assert_eq!(free_id(&all, "  My Service!  "), "my-service");
+        assert_eq!(free_id(&all, "Demo"), "service");
+        assert_eq!(free_id(&all, "방송"), "service");
+        all.upsert(Profile::new("my-service", "x", "https://x.example", "c"))
+            .unwrap();
+        assert_eq!(free_id(&all, "my service"), "my-service-2");
+    }
+
+    #[test]
+    fn a_profile_error_names_its_field() {
+        let e = Error::from(onair_client::Error::Profile {
+            field: "apiDomain".into(),
+            message: "use https".into(),
+        });
+        assert_eq!(e.field(), Some(Field::ApiDomain));
+        assert_eq!(e.message(), "use https");
+    }
+}

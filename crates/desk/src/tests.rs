@@ -1,0 +1,306 @@
+//! The desk against the real reference service, in process over TLS on
+//! 127.0.0.1 port 0, with no webview: the events it sends are what the
+//! app would show.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use onair_api::{LiveStatus, Scope, StatusFilter};
+use onair_client::{LiveEvent, MemoryStore, TokenForm};
+use onair_service::testing::{client_for, submit_login, Submitted};
+use onair_service::Running;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::*;
+
+/// The demo streamer's enabled channel.
+const MAIN: &str = "streamer-main";
+
+struct Rig {
+    /// Kept running for the test's length.
+    _svc: Running,
+    http: reqwest::Client,
+    desk: Desk,
+    events: UnboundedReceiver<DeskEvent>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Rig {
+    /// A service, and a desk with it added as a profile and chosen.
+    async fn start(name: &str) -> Self {
+        // The login "opens the browser": here a command that does nothing.
+        std::env::set_var("BROWSER", "true");
+        let (svc, _clock) = onair_service::testing::start("127.0.0.1:0".parse().unwrap(), |_| {})
+            .await
+            .expect("service starts");
+        let http = client_for(svc.cert_pem().unwrap());
+        let dir = std::env::temp_dir().join(format!("onair-desk-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (desk, events) = Desk::new(
+            &dir.join("data"),
+            &dir.join("config/profiles.json"),
+            Arc::new(MemoryStore::default()),
+        );
+        let profile = desk
+            .add_profile(NewProfile {
+                name: "Reference service".into(),
+                api_domain: svc.base_url().into(),
+                client_id: "onair-desktop".into(),
+                client_secret: None,
+                token_form: TokenForm::Auto,
+                optional_apis: vec![],
+                pinned_sha256: svc.fingerprint().map(str::to_owned),
+            })
+            .await
+            .expect("profile added");
+        assert_eq!(profile.id, "reference-service");
+        let state = desk.choose_profile(&profile.id).await.unwrap();
+        assert_eq!(state.active.map(|p| p.id), Some(profile.id));
+        assert!(state.session.is_none());
+        Self {
+            _svc: svc,
+            http,
+            desk,
+            events,
+            dir,
+        }
+    }
+
+    /// Logs in as `user` (its password is its name) through the service's
+    /// own page, as the browser would.
+    async fn login(&mut self, user: &str) -> Session {
+        let url = self.desk.login().await.unwrap();
+        assert!(self.desk.view().await.unwrap().login_pending);
+        let Submitted::Redirect(back) = submit_login(&self.http, &url, user, user, "login")
+            .await
+            .unwrap()
+        else {
+            panic!("the login page did not redirect");
+        };
+        self.http.get(back).send().await.unwrap();
+        match self
+            .next(|e| matches!(e, DeskEvent::LoginFinished(_)))
+            .await
+        {
+            DeskEvent::LoginFinished(Ok(session)) => session,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The next event that `want` picks (others are passed over).
+    async fn next(&mut self, want: impl Fn(&DeskEvent) -> bool) -> DeskEvent {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let e = self.events.recv().await.expect("the desk lives");
+                if want(&e) {
+                    return e;
+                }
+            }
+        })
+        .await
+        .expect("the event within 20 s")
+    }
+}
+
+#[tokio::test]
+async fn a_streamer_logs_in_creates_starts_watches_and_stops_a_live() {
+    let mut rig = Rig::start("flow").await;
+    assert_eq!(rig.desk.channels().await, Err(Error::NoSession));
+    let session = rig.login("streamer").await;
+    assert_eq!(session.user.user_id.as_str(), "streamer");
+    assert!(session
+        .optional_apis
+        .contains(&onair_api::OptionalApi::LiveChatList));
+    assert_eq!(rig.desk.view().await.unwrap().session, Some(session));
+
+    let channels = rig.desk.channels().await.unwrap();
+    assert!(channels.iter().any(|c| !c.channel_enabled));
+    let channel = MAIN.to_owned();
+    // A title the desk or the service refuses names its field.
+    let untitled = NewLive {
+        title: "  ".into(),
+        description: None,
+        scope: Scope::Public,
+        reserved_at: None,
+    };
+    let e = rig.desk.create_live(&channel, untitled.clone()).await;
+    assert_eq!(e.unwrap_err().field(), Some(Field::Title));
+    let long = NewLive {
+        title: "x".repeat(101),
+        ..untitled.clone()
+    };
+    let e = rig.desk.create_live(&channel, long).await.unwrap_err();
+    assert_eq!(e.field(), Some(Field::Title), "{e:?}");
+
+    let live = rig
+        .desk
+        .create_live(
+            &channel,
+            NewLive {
+                title: " Desk test ".into(),
+                description: Some(" ".into()),
+                ..untitled
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(live.title, "Desk test");
+    assert_eq!(live.description, None);
+    let id = live.live_id.to_string();
+    let reserved = rig
+        .desk
+        .lives(&channel, StatusFilter::Reserved)
+        .await
+        .unwrap();
+    assert!(reserved.iter().any(|l| l.live_id == live.live_id));
+
+    rig.desk.watch(&id).await.unwrap();
+    assert_eq!(rig.desk.watched().await.as_deref(), Some(id.as_str()));
+    match rig
+        .next(|e| matches!(e, DeskEvent::Live { .. } | DeskEvent::OnAir(_)))
+        .await
+    {
+        DeskEvent::OnAir(on) => assert!(!on),
+        other => panic!("{other:?}"),
+    }
+    let started = rig.desk.start_live(&id).await.unwrap();
+    assert_eq!(started.status, LiveStatus::OnAir);
+    assert!(matches!(
+        rig.next(|e| matches!(e, DeskEvent::OnAir(_))).await,
+        DeskEvent::OnAir(true)
+    ));
+    // While on air, each poll's counters go to the chart.
+    let sample = loop {
+        if let DeskEvent::Live {
+            event: LiveEvent::Updated(_) | LiveEvent::Snapshot(_),
+            sample: Some(s),
+        } = rig.next(|e| matches!(e, DeskEvent::Live { .. })).await
+        {
+            break s;
+        }
+    };
+    assert!(rig.desk.series(&id).contains(&sample));
+    // The key is the live's; with no stream arriving it may change on air.
+    let target = rig.desk.stream_target(&id).await.unwrap();
+    assert!(live.rtmp_path.ends_with(target.key.expose()));
+    rig.desk.regenerate_key(&id).await.unwrap();
+    let fresh = rig.desk.stream_target(&id).await.unwrap();
+    assert_eq!(fresh.server, target.server);
+    assert_ne!(fresh.key.expose(), target.key.expose());
+
+    let sessions = rig.desk.sessions(&id).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    let events = rig
+        .desk
+        .session_events(sessions[0].session_id.as_str())
+        .await
+        .unwrap();
+    assert!(!events.is_empty());
+
+    let stopped = rig.desk.stop_live(&id).await.unwrap();
+    assert_eq!(stopped.status, LiveStatus::End);
+    assert!(matches!(
+        rig.next(|e| matches!(e, DeskEvent::OnAir(_))).await,
+        DeskEvent::OnAir(false)
+    ));
+    rig.desk.logout().await.unwrap();
+    assert_eq!(rig.desk.channels().await, Err(Error::NoSession));
+}
+
+#[tokio::test]
+async fn moderation_is_logged_refused_or_not_and_the_key_hides_in_streamer_mode() {
+    let mut rig = Rig::start("moderation").await;
+    rig.login("streamer").await;
+    let channel = MAIN;
+    let live = rig
+        .desk
+        .create_live(
+            channel,
+            NewLive {
+                title: "Moderation".into(),
+                description: None,
+                scope: Scope::Public,
+                reserved_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = live.live_id.to_string();
+    rig.desk.start_live(&id).await.unwrap();
+
+    let mut chat = rig.desk.follow_chat(&id).await.unwrap();
+    let sent = rig
+        .desk
+        .send_chat(&id, "hello from the desk")
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(onair_client::ChatEvent::Messages(m)) = chat.recv().await {
+                if let Some(m) = m.into_iter().find(|m| m.message_id == sent.message_id) {
+                    return m;
+                }
+            }
+        }
+    })
+    .await
+    .expect("our message comes back in the chat");
+    assert_eq!(seen.message, "hello from the desk");
+
+    let ban = ModAction::TimedBan { seconds: 60 };
+    let done = rig.desk.moderate(&id, "viewer", ban.clone()).await.unwrap();
+    assert_eq!(
+        (done.by.as_str(), done.error.as_ref()),
+        ("Streamer Kim", None)
+    );
+    // The streamer cannot ban themself: refused, and still recorded.
+    let refused = rig.desk.moderate(&id, "streamer", ModAction::Ban).await;
+    let e = refused.unwrap_err();
+    let log = rig.desk.moderation_log(&id);
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0], done);
+    assert_eq!((log[1].id, log[1].error.as_ref()), (done.id + 1, Some(&e)));
+    for want in &log {
+        match rig.next(|e| matches!(e, DeskEvent::Moderation(_))).await {
+            DeskEvent::Moderation(r) => assert_eq!(&r, want),
+            _ => unreachable!(),
+        }
+    }
+    assert!(rig.desk.moderation_log("another").is_empty());
+
+    // Streamer mode: the key only after a confirmation.
+    let mut settings = rig.desk.settings();
+    settings.obs.streamer_mode = true;
+    rig.desk.set_settings(settings).unwrap();
+    assert_eq!(
+        rig.desk.reveal_key(&id, false).await,
+        Err(Error::StreamerMode)
+    );
+    let key = rig.desk.reveal_key(&id, true).await.unwrap();
+    assert!(live.rtmp_path.ends_with(key.expose()));
+}
+
+#[tokio::test]
+async fn without_a_service_there_is_nothing_to_log_in_to() {
+    let dir = std::env::temp_dir().join(format!("onair-desk-none-{}", std::process::id()));
+    let (desk, _events) = Desk::new(
+        &dir,
+        &dir.join("profiles.json"),
+        Arc::new(MemoryStore::default()),
+    );
+    assert_eq!(desk.login().await, Err(Error::NoProfile));
+    assert!(matches!(
+        desk.choose_profile("nope").await,
+        Err(Error::NoSuchProfile(_))
+    ));
+    assert!(desk.resume().await.is_none());
+    let state = desk.view().await.unwrap();
+    assert!(state.profiles.is_empty() && state.active.is_none());
+    let _ = std::fs::remove_dir_all(dir);
+}
