@@ -79,7 +79,10 @@ tauri-driver:
 ## Every Rust test, the ignored ones included: the OS-keyring test (in the
 ## session scripts/with-keyring sets up) and the end-to-end test of the real
 ## app under Xvfb through tauri-driver (screenshots in target/e2e-screens).
+## The app's binary is built first: the top-level tests crate drives it, and
+## cargo builds a package's binaries only for that package's own tests.
 rust-test: deps ui tauri-driver
+	$(CARGO) build --locked -p onair --bin onair
 	TAURI_DRIVER="$(TAURI_DRIVER)" scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  $(CARGO) test --workspace --locked -- --include-ignored
 

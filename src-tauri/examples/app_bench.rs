@@ -284,7 +284,7 @@ async fn main() {
     // app's demo mode uses later; a live on air; a login for each profile.
     let mut service_config = Config::new(Storage::Dir(data.join("demo-service")));
     service_config.seed_demo = true;
-    service_config.simulate = Some(onair_app::desk::demo_audience());
+    service_config.simulate = Some(onair_desk::demo::audience());
     let running = Running::start(service_config, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -8,14 +8,18 @@ use onair_api::Secret;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::desk::Desk;
-use crate::models::IpcError;
+use onair_desk::Desk;
+
+use crate::error::{ErrorCode, IpcError};
 
 /// How long a copied key stays on the clipboard.
 pub const KEY_LIFETIME: Duration = Duration::from_secs(30);
 
 fn failed(e: impl std::fmt::Display) -> IpcError {
-    IpcError::new("clipboard", format!("the clipboard is not available: {e}"))
+    IpcError::new(
+        ErrorCode::Clipboard,
+        format!("the clipboard is not available: {e}"),
+    )
 }
 
 /// Which half of a live's ingest target to copy.

@@ -1,88 +1,100 @@
-//! Tauri commands: parse, delegate to the [`Desk`](crate::desk::Desk) (and
-//! so to `onair-client`), map errors to the one IPC shape. Nothing else.
+//! Tauri commands: parse, delegate to the [`Desk`], map its answer to the
+//! IPC models and its error to [`IpcError`]. Nothing else. The UI's typed
+//! functions are generated from these signatures (`ui/src/lib/ipc-types.ts`,
+//! see [`crate::typescript`]): a command's doc comment is its JSDoc.
 
+use onair_api::StatusFilter;
+use onair_desk::{Desk, ModAction, NewProfile, Sample, Settings};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::clipboard;
-use crate::desk::Desk;
+use crate::error::{ErrorCode, IpcError};
 use crate::models::{
-    AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, IpcError, LiveView,
-    ModAction, ModRecord, ObsView, ProfileInput, ProfileView, SampleView, SessionEventView,
-    Settings, StreamSessionView, UiStats,
+    AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, LiveView, ModRecordView,
+    ObsView, ProfileView, SessionEventView, StreamSessionView, UiStats,
 };
+use crate::Options;
 
 type Result<T> = std::result::Result<T, IpcError>;
 
-#[tauri::command]
-pub async fn app_view(desk: State<'_, Desk>) -> Result<AppView> {
-    desk.view().await
+fn views<'a, T: 'a, V: From<&'a T>>(items: &'a [T]) -> Vec<V> {
+    items.iter().map(V::from).collect()
 }
 
+/// What the UI shows at start.
 #[tauri::command]
-pub async fn start_demo(desk: State<'_, Desk>) -> Result<AppView> {
-    desk.start_demo(false).await
+pub async fn app_view(desk: State<'_, Desk>, options: State<'_, Options>) -> Result<AppView> {
+    Ok(AppView::new(&desk.view().await?, &options))
 }
 
-/// Starts a browser login; returns the login URL.
+/// Starts the built-in demo service and chooses it.
+#[tauri::command]
+pub async fn start_demo(desk: State<'_, Desk>, options: State<'_, Options>) -> Result<AppView> {
+    Ok(AppView::new(&desk.start_demo(false).await?, &options))
+}
+
+/// Starts a browser login; returns the login URL. The outcome comes as
+/// the `loginFinished` event.
 #[tauri::command]
 pub async fn login(desk: State<'_, Desk>) -> Result<String> {
-    desk.login().await
+    Ok(desk.login().await?)
 }
 
 #[tauri::command]
 pub async fn cancel_login(desk: State<'_, Desk>) -> Result<()> {
-    desk.cancel_login().await;
+    desk.cancel_login();
     Ok(())
 }
 
 #[tauri::command]
 pub async fn logout(desk: State<'_, Desk>) -> Result<()> {
-    desk.logout().await
+    Ok(desk.logout().await?)
 }
 
 #[tauri::command]
 pub async fn channels(desk: State<'_, Desk>) -> Result<Vec<ChannelView>> {
-    desk.channels().await
+    Ok(views(&desk.channels().await?))
 }
 
 #[tauri::command]
 pub async fn lives(
     desk: State<'_, Desk>,
     channel_id: String,
-    filter: String,
+    filter: StatusFilter,
 ) -> Result<Vec<LiveView>> {
-    desk.lives(&channel_id, &filter).await
+    Ok(views(&desk.lives(&channel_id, filter).await?))
 }
 
 #[tauri::command]
 pub async fn live(desk: State<'_, Desk>, live_id: String) -> Result<LiveView> {
-    desk.live(&live_id).await
+    Ok((&desk.live(&live_id).await?).into())
 }
 
+/// A refused title or date comes back with `field` set.
 #[tauri::command]
 pub async fn create_live(
     desk: State<'_, Desk>,
     channel_id: String,
     input: CreateLiveInput,
 ) -> Result<LiveView> {
-    desk.create_live(&channel_id, input).await
+    Ok((&desk.create_live(&channel_id, input.try_into()?).await?).into())
 }
 
 #[tauri::command]
 pub async fn start_live(desk: State<'_, Desk>, live_id: String) -> Result<LiveView> {
-    desk.start_live(&live_id).await
+    Ok((&desk.start_live(&live_id).await?).into())
 }
 
 #[tauri::command]
 pub async fn stop_live(desk: State<'_, Desk>, live_id: String) -> Result<LiveView> {
-    desk.stop_live(&live_id).await
+    Ok((&desk.stop_live(&live_id).await?).into())
 }
 
-/// Watches a live; its changes arrive as `live-event` events.
+/// Watches a live; its changes arrive as `live` events.
 #[tauri::command]
 pub async fn watch_live(desk: State<'_, Desk>, live_id: String) -> Result<()> {
-    desk.watch(&live_id).await
+    Ok(desk.watch(&live_id).await?)
 }
 
 #[tauri::command]
@@ -91,19 +103,27 @@ pub async fn unwatch_live(desk: State<'_, Desk>) -> Result<()> {
     Ok(())
 }
 
-/// Follows a live's chat for the chat pane (events: `chat-event`).
+/// Follows a live's chat for the chat pane; its events come on a channel
+/// of their own (a busy chat's batches, up to 1,000 messages, are fetched
+/// by the page instead of evaluated as scripts).
 #[tauri::command]
 pub async fn follow_chat(
     desk: State<'_, Desk>,
     live_id: String,
     on_event: Channel<ChatEventView>,
 ) -> Result<()> {
-    // A channel, not a window event: a busy chat's batches (up to 1,000
-    // messages) are fetched by the page instead of evaluated as scripts.
-    desk.follow_chat(&live_id, move |view| {
-        let _ = on_event.send(view);
-    })
-    .await
+    let mut rx = desk.follow_chat(&live_id).await?;
+    tauri::async_runtime::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            if on_event
+                .send(ChatEventView::from_event(&live_id, event))
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    Ok(())
 }
 
 #[tauri::command]
@@ -118,23 +138,24 @@ pub async fn send_chat(
     live_id: String,
     text: String,
 ) -> Result<ChatMessageView> {
-    desk.send_chat(&live_id, &text).await
+    Ok((&desk.send_chat(&live_id, &text).await?).into())
 }
 
-/// One moderation call (events: `moderation` for every call, refused or not).
+/// One moderation call; every call, refused or not, also comes as a
+/// `moderation` event.
 #[tauri::command]
 pub async fn moderate(
     desk: State<'_, Desk>,
     live_id: String,
     user_id: String,
     action: ModAction,
-) -> Result<ModRecord> {
-    desk.moderate(&live_id, &user_id, action).await
+) -> Result<ModRecordView> {
+    Ok((&desk.moderate(&live_id, &user_id, action).await?).into())
 }
 
 #[tauri::command]
-pub async fn moderation_log(desk: State<'_, Desk>, live_id: String) -> Result<Vec<ModRecord>> {
-    Ok(desk.moderation_log(&live_id))
+pub async fn moderation_log(desk: State<'_, Desk>, live_id: String) -> Result<Vec<ModRecordView>> {
+    Ok(views(&desk.moderation_log(&live_id)))
 }
 
 /// Copies the ingest server URL.
@@ -160,7 +181,7 @@ pub async fn copy_key<R: Runtime>(
 
 #[tauri::command]
 pub async fn sessions(desk: State<'_, Desk>, live_id: String) -> Result<Vec<StreamSessionView>> {
-    desk.sessions(&live_id).await
+    Ok(views(&desk.sessions(&live_id).await?))
 }
 
 #[tauri::command]
@@ -168,53 +189,47 @@ pub async fn session_events(
     desk: State<'_, Desk>,
     session_id: String,
 ) -> Result<Vec<SessionEventView>> {
-    desk.session_events(&session_id).await
+    Ok(views(&desk.session_events(&session_id).await?))
 }
 
-/// A new stream key; refused while the live is on air.
+/// A new stream key; refused while the stream arrives.
 #[tauri::command]
 pub async fn regenerate_key(desk: State<'_, Desk>, live_id: String) -> Result<()> {
-    desk.regenerate_key(&live_id).await
+    Ok(desk.regenerate_key(&live_id).await?)
 }
 
-/// Adds a service; a wrong field comes back as `{code: "profile", field, message}`.
+/// Adds a service; a wrong field comes back with `field` set.
 #[tauri::command]
-pub async fn add_profile(desk: State<'_, Desk>, input: ProfileInput) -> Result<ProfileView> {
-    desk.add_profile(input).await
+pub async fn add_profile(desk: State<'_, Desk>, input: NewProfile) -> Result<ProfileView> {
+    Ok((&desk.add_profile(input).await?).into())
 }
 
 #[tauri::command]
-pub async fn choose_profile(desk: State<'_, Desk>, id: String) -> Result<AppView> {
-    desk.choose_profile(&id).await
+pub async fn choose_profile(
+    desk: State<'_, Desk>,
+    options: State<'_, Options>,
+    id: String,
+) -> Result<AppView> {
+    Ok(AppView::new(&desk.choose_profile(&id).await?, &options))
 }
 
 /// Back to the service picker.
 #[tauri::command]
-pub async fn leave_profile(desk: State<'_, Desk>) -> Result<AppView> {
-    desk.leave_profile().await
+pub async fn leave_profile(desk: State<'_, Desk>, options: State<'_, Options>) -> Result<AppView> {
+    Ok(AppView::new(&desk.leave_profile().await?, &options))
 }
 
 /// The stream key, for the "hold to reveal" button only: the user asked to
-/// see it, and the UI drops it when the button is released.
+/// see it, and the UI drops it when the button is released. In streamer
+/// mode, only once `confirmed`.
 #[tauri::command]
-pub async fn reveal_key(
-    desk: State<'_, Desk>,
-    live_id: String,
-    confirmed: Option<bool>,
-) -> Result<String> {
-    // Streamer mode (OBS live, or the setting): only after a confirmation.
-    if desk.streamer_mode().await && confirmed != Some(true) {
-        return Err(IpcError::new(
-            "streamer_mode",
-            "streamer mode is on: confirm to show the stream key on screen",
-        ));
-    }
-    Ok(desk.stream_target(&live_id).await?.key.into_inner())
+pub async fn reveal_key(desk: State<'_, Desk>, live_id: String, confirmed: bool) -> Result<String> {
+    Ok(desk.reveal_key(&live_id, confirmed).await?.into_inner())
 }
 
 /// The counters seen for a live since onair started watching it.
 #[tauri::command]
-pub async fn live_series(desk: State<'_, Desk>, live_id: String) -> Result<Vec<SampleView>> {
+pub async fn live_series(desk: State<'_, Desk>, live_id: String) -> Result<Vec<Sample>> {
     Ok(desk.series(&live_id))
 }
 
@@ -223,9 +238,10 @@ pub async fn settings(desk: State<'_, Desk>) -> Result<Settings> {
     Ok(desk.settings())
 }
 
+/// Saves the settings; a refused value comes back with `field` set.
 #[tauri::command]
 pub async fn set_settings(desk: State<'_, Desk>, settings: Settings) -> Result<Settings> {
-    desk.set_settings(settings)
+    Ok(desk.set_settings(settings)?)
 }
 
 /// The UI has drawn `screen` and can be used: logged with the time since
@@ -244,14 +260,14 @@ pub async fn ui_ready(screen: String) -> Result<()> {
 /// OBS as the app sees it now.
 #[tauri::command]
 pub async fn obs_view(desk: State<'_, Desk>) -> Result<ObsView> {
-    Ok(desk.obs().view().await)
+    Ok((&desk.obs().view().await).into())
 }
 
 /// Connects to OBS (settings' host and port); a password given is kept in
 /// the OS keyring once OBS took it.
 #[tauri::command]
 pub async fn obs_connect(desk: State<'_, Desk>, password: Option<String>) -> Result<ObsView> {
-    desk.obs().connect(&desk.settings().obs, password).await
+    Ok((&desk.obs().connect(&desk.settings().obs, password).await?).into())
 }
 
 #[tauri::command]
@@ -263,24 +279,25 @@ pub async fn obs_disconnect(desk: State<'_, Desk>) -> Result<()> {
 /// Send to OBS: the live's server and key.
 #[tauri::command]
 pub async fn obs_send(desk: State<'_, Desk>, live_id: String) -> Result<ObsView> {
-    desk.send_to_obs(&live_id).await
+    Ok((&desk.send_to_obs(&live_id).await?).into())
 }
 
 /// Undo the last Send to OBS.
 #[tauri::command]
 pub async fn obs_undo(desk: State<'_, Desk>) -> Result<ObsView> {
-    desk.obs().undo(&desk.settings().obs).await
+    Ok((&desk.obs().undo(&desk.settings().obs).await?).into())
 }
 
-/// OBS not running: the live's server and key into OBS's settings file.
+/// OBS not running: the live's server and key into OBS's settings file;
+/// returns the file's path.
 #[tauri::command]
 pub async fn obs_write_file(desk: State<'_, Desk>, live_id: String) -> Result<String> {
-    desk.write_obs_file(&live_id).await
+    Ok(desk.write_obs_file(&live_id).await?)
 }
 
 #[tauri::command]
 pub async fn obs_stop_stream(desk: State<'_, Desk>) -> Result<()> {
-    desk.obs().stop_stream(&desk.settings().obs).await
+    Ok(desk.obs().stop_stream(&desk.settings().obs).await?)
 }
 
 /// What the page measured (`--measure-ui`), to the log for the benchmarks.
@@ -303,14 +320,18 @@ pub async fn ui_stats(stats: UiStats) -> Result<()> {
 /// click; only http(s) URLs.
 #[tauri::command]
 pub async fn open_url(url: String) -> Result<()> {
-    let parsed =
-        url::Url::parse(&url).map_err(|_| IpcError::new("invalid", "not a web address"))?;
+    let parsed = url::Url::parse(&url)
+        .map_err(|_| IpcError::new(ErrorCode::Invalid, "not a web address"))?;
     if !matches!(parsed.scheme(), "https" | "http") {
         return Err(IpcError::new(
-            "invalid",
+            ErrorCode::Invalid,
             "only web pages (http, https) are opened",
         ));
     }
-    webbrowser::open(parsed.as_str())
-        .map_err(|e| IpcError::new("browser", format!("no browser could be opened: {e}")))
+    webbrowser::open(parsed.as_str()).map_err(|e| {
+        IpcError::new(
+            ErrorCode::Browser,
+            format!("no browser could be opened: {e}"),
+        )
+    })
 }

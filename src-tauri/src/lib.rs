@@ -1,13 +1,17 @@
-//! onair, the desktop app: a thin Tauri shell over `onair-client`.
+//! onair, the desktop app: a thin Tauri shell over `onair-desk`, which
+//! holds what the app does.
 //!
 //! # Layout
-//! - [`desk`]: the app's state and actions (profile in use, embedded demo
-//!   service, login, watched live), free of Tauri types; its events leave
-//!   through a callback.
-//! - [`commands`]: the IPC commands, three lines each: parse, delegate to
-//!   the desk, map the error to [`models::IpcError`].
-//! - [`models`]: what crosses IPC, with generated TypeScript types
-//!   (`ui/src/lib/ipc-types.ts`, checked by a test).
+//! - [`commands`]: the IPC commands, a line or three each: parse, delegate
+//!   to the [`Desk`], map its answer to the models and its error to
+//!   [`error::IpcError`].
+//! - [`models`]: what crosses IPC, built from the desk's and the API's
+//!   types.
+//! - [`error`]: the one IPC error shape, with a code enum.
+//! - [`events`]: the events to the UI, one payload type each.
+//! - `typescript` (tests): generates `ui/src/lib/ipc-types.ts`, the types
+//!   as string unions and interfaces, a typed function per command and a
+//!   listener per event; a test fails when the file is stale.
 //! - [`tray`]: the tray icon (on air / off air) and its menu.
 //! - [`clipboard`]: copies from Rust, so a stream key never enters the
 //!   webview.
@@ -17,34 +21,22 @@
 
 pub mod clipboard;
 pub mod commands;
-pub mod desk;
+pub mod error;
+pub mod events;
 pub mod models;
-pub mod obs;
 pub mod tray;
+#[cfg(test)]
+mod typescript;
 
 use std::sync::Arc;
 
 use onair_client::{KeyringStore, Profiles, TokenStore};
-use tauri::{Emitter, Manager, Runtime};
+use onair_desk::{Desk, DeskEvent, ObsAfterEnd};
+use tauri::{Manager, Runtime};
 use tracing_subscriber::Layer;
 
-use crate::desk::{Desk, DeskEvent};
-
-/// Event names the UI listens to.
-pub mod events {
-    /// A browser login ended: `{ok: true, session}` or `{ok: false, error}`.
-    pub const LOGIN_FINISHED: &str = "login-finished";
-    /// The watched live: a `LiveEventView`.
-    pub const LIVE: &str = "live-event";
-    /// [`crate::models::ModRecord`]: a moderation call made.
-    pub const MODERATION: &str = "moderation";
-    /// The profile or the login changed outside a command (start-up).
-    pub const APP_CHANGED: &str = "app-changed";
-    /// The tray asks the window to confirm stopping the live.
-    pub const CONFIRM_STOP: &str = "confirm-stop";
-    /// [`crate::models::ObsView`]: OBS's connection, stream or health.
-    pub const OBS: &str = "obs";
-}
+use crate::events::{emit, AppChanged};
+use crate::models::{LiveEventView, LoginFinished, ModRecordView, ObsView};
 
 /// Command-line options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,14 +84,6 @@ impl Options {
         }
         o
     }
-}
-
-#[derive(serde::Serialize, Clone)]
-#[serde(rename_all = "camelCase")]
-struct LoginFinished {
-    ok: bool,
-    session: Option<models::SessionView>,
-    error: Option<models::IpcError>,
 }
 
 /// The app on any runtime: plugins, state, commands, tray.
@@ -172,44 +156,10 @@ pub fn build<R: Runtime>(
                 .app_config_dir()
                 .map(|d| d.join("profiles.json"))
                 .unwrap_or_else(|_| Profiles::default_path());
-            let emit_handle = handle.clone();
-            let emit = Arc::new(move |event: DeskEvent| match event {
-                DeskEvent::LoginFinished(result) => {
-                    let payload = match result {
-                        Ok(session) => LoginFinished {
-                            ok: true,
-                            session: Some(session),
-                            error: None,
-                        },
-                        Err(error) => LoginFinished {
-                            ok: false,
-                            session: None,
-                            error: Some(error),
-                        },
-                    };
-                    let _ = emit_handle.emit(events::LOGIN_FINISHED, payload);
-                }
-                DeskEvent::Live(view) => {
-                    let _ = emit_handle.emit(events::LIVE, view);
-                }
-                DeskEvent::ForcedEnd { title, reason, obs } => {
-                    notify_forced_end(&emit_handle, &title, reason, obs);
-                }
-                DeskEvent::Obs(view) => {
-                    tray::set_obs_live(&emit_handle, view.streaming);
-                    let _ = emit_handle.emit(events::OBS, view);
-                }
-                DeskEvent::OnAir(on) => tray::set_on_air(&emit_handle, on),
-                DeskEvent::Moderation(record) => {
-                    let _ = emit_handle.emit(events::MODERATION, record);
-                }
-            });
-            app.manage(
-                Desk::new(&data_dir, &profiles_path, store.clone(), emit)
-                    .with_demo_admin_token(options.demo_admin_token.clone())
-                    .with_open_live(options.open_live.clone())
-                    .with_measure_ui(options.measure_ui),
-            );
+            let (desk, events) = Desk::new(&data_dir, &profiles_path, store.clone());
+            app.manage(desk.with_demo_admin_token(options.demo_admin_token.clone()));
+            app.manage(options.clone());
+            tauri::async_runtime::spawn(forward(handle.clone(), events));
             if options.tray {
                 tray::create(&handle)?;
             }
@@ -228,9 +178,9 @@ pub fn build<R: Runtime>(
                 tauri::async_runtime::spawn(async move {
                     let desk = handle.state::<Desk>();
                     if let Err(e) = desk.start_demo(fresh).await {
-                        tracing::error!(error = %e.message, "demo mode");
+                        tracing::error!(error = %e, "demo mode");
                     }
-                    let _ = handle.emit(events::APP_CHANGED, ());
+                    emit(&handle, AppChanged);
                 });
             } else if !options.blank {
                 // Back where the user was: the last service, still logged in.
@@ -238,9 +188,9 @@ pub fn build<R: Runtime>(
                 tauri::async_runtime::spawn(async move {
                     let desk = handle.state::<Desk>();
                     if let Some(Err(e)) = desk.resume().await {
-                        tracing::warn!(error = %e.message, "last service not reopened");
+                        tracing::warn!(error = %e, "last service not reopened");
                     }
-                    let _ = handle.emit(events::APP_CHANGED, ());
+                    emit(&handle, AppChanged);
                 });
             }
             if !options.blank {
@@ -285,13 +235,39 @@ fn paint_without_compositing<R: Runtime>(window: &tauri::WebviewWindow<R>) {
     });
 }
 
+/// The desk's events to the window, the tray and the notifications.
+async fn forward<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<DeskEvent>,
+) {
+    while let Some(event) = events.recv().await {
+        match event {
+            DeskEvent::LoginFinished(outcome) => emit(&app, LoginFinished::from(outcome)),
+            DeskEvent::Live { event, sample } => {
+                if let Some(view) = LiveEventView::from_event(&event, sample) {
+                    emit(&app, view);
+                }
+            }
+            DeskEvent::ForcedEnd { title, reason, obs } => {
+                notify_forced_end(&app, &title, reason, obs);
+            }
+            DeskEvent::Obs(status) => {
+                tray::set_obs_live(&app, status.streaming);
+                emit(&app, ObsView::from(&status));
+            }
+            DeskEvent::OnAir(on) => tray::set_on_air(&app, on),
+            DeskEvent::Moderation(record) => emit(&app, ModRecordView::from(&record)),
+        }
+    }
+}
+
 /// A desktop notification: the service ended the live (spec §3). Sent from
 /// Rust, so the webview needs no notification permission.
 fn notify_forced_end<R: Runtime>(
     app: &tauri::AppHandle<R>,
     title: &str,
     reason: Option<onair_api::EndReason>,
-    obs: Option<desk::ObsAfterEnd>,
+    obs: Option<ObsAfterEnd>,
 ) {
     use onair_api::EndReason;
     use tauri_plugin_notification::NotificationExt;
@@ -310,11 +286,11 @@ fn notify_forced_end<R: Runtime>(
             "{title}: {why}.{}",
             match obs {
                 None => String::new(),
-                Some(desk::ObsAfterEnd::StillStreaming) =>
+                Some(ObsAfterEnd::StillStreaming) =>
                     " OBS is still streaming: stop it from onair's dashboard (Stop OBS stream)."
                         .into(),
-                Some(desk::ObsAfterEnd::Stopped) => " OBS's stream was stopped.".into(),
-                Some(desk::ObsAfterEnd::StopFailed(e)) =>
+                Some(ObsAfterEnd::Stopped) => " OBS's stream was stopped.".into(),
+                Some(ObsAfterEnd::StopFailed(e)) =>
                     format!(" OBS's stream could not be stopped: {e}"),
             }
         ))
@@ -332,8 +308,9 @@ fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = || {
-        tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| "info,onair=debug,onair_app=debug,onair_client=debug".into())
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            "info,onair=debug,onair_app=debug,onair_desk=debug,onair_client=debug".into()
+        })
     };
     let file = dirs::data_dir()
         .map(|d| d.join(IDENTIFIER).join("logs"))

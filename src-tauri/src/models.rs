@@ -1,71 +1,25 @@
 //! What crosses IPC, in camelCase, with TypeScript types generated from
-//! these definitions (`ui/src/lib/ipc-types.ts`; a test fails when that
-//! file is stale). Nothing here carries a secret: the stream key stays in
-//! Rust (the clipboard is written from Rust).
+//! these definitions (`ui/src/lib/ipc-types.ts`, with the command and
+//! event tables: see [`crate::typescript`]). Enums cross as string unions.
+//! Nothing here carries a secret: the stream key stays in Rust (the
+//! clipboard is written from Rust).
+//!
+//! The views of the service's data (a live, a chat message) are built
+//! here from onair-api's types; the desk's own types that cross unchanged
+//! (settings, a moderation action, a chart sample) are the desk's.
 
 use onair_api::{
-    Channel, ChatMessage, EndReason, Live, LiveStatus, OptionalApi, Session, SessionEvent, User,
+    Channel, ChatMessage, EndReason, EventKind, Live, LiveStatus, OptionalApi, Scope, Session,
+    SessionEvent, SessionStatus, Timestamp, User,
 };
-use onair_client::{ChatEvent, Error, LiveEvent, StreamTarget};
+use onair_client::{ChatEvent, LiveEvent, Profile, StreamTarget};
+use onair_desk::{
+    AppState, Field, ModAction, ModRecord, NewLive, ObsState, ObsStatus, Sample, DEMO_PROFILE,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// The one error shape of every command: a stable `code` for the UI's
-/// message catalogue and an English `message`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct IpcError {
-    pub code: String,
-    pub message: String,
-    /// The form field at fault (profile errors), so the UI can show the
-    /// message next to it; absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
-    pub field: Option<String>,
-}
-
-impl From<Error> for IpcError {
-    fn from(e: Error) -> Self {
-        let field = match &e {
-            Error::Profile { field, .. } => Some(field.clone()),
-            _ => None,
-        };
-        let message = match &e {
-            Error::Profile { message, .. } => message.clone(),
-            other => other.to_string(),
-        };
-        Self {
-            code: e.code().to_owned(),
-            message,
-            field,
-        }
-    }
-}
-
-impl IpcError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            code: code.to_owned(),
-            message: message.into(),
-            field: None,
-        }
-    }
-}
-
-/// The "add a service" form.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ProfileInput {
-    pub name: String,
-    pub api_domain: String,
-    pub client_id: String,
-    /// Kept in the OS keyring, never in the profiles file.
-    pub client_secret: Option<String>,
-    /// `auto`, `prism` or `rfc`.
-    pub token_form: String,
-    /// Spec §4 names, used when the service has no `/capabilities`.
-    pub optional_apis: Vec<String>,
-    pub pinned_sha256: Option<String>,
-}
+use crate::error::{ErrorCode, IpcError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -75,6 +29,17 @@ pub struct ProfileView {
     pub api_domain: String,
     /// The built-in demo service.
     pub demo: bool,
+}
+
+impl From<&Profile> for ProfileView {
+    fn from(p: &Profile) -> Self {
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            api_domain: p.api_domain.clone(),
+            demo: p.id == DEMO_PROFILE,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -101,8 +66,38 @@ impl From<&User> for UserView {
 pub struct SessionView {
     pub profile: ProfileView,
     pub user: UserView,
-    /// Spec §4 names of the optional APIs in use.
-    pub optional_apis: Vec<String>,
+    /// The optional APIs (spec §4) in use.
+    #[ts(type = "OptionalApi[]")]
+    pub optional_apis: Vec<OptionalApi>,
+}
+
+impl From<&onair_desk::Session> for SessionView {
+    fn from(s: &onair_desk::Session) -> Self {
+        Self {
+            profile: (&s.profile).into(),
+            user: (&s.user).into(),
+            optional_apis: s.optional_apis.clone(),
+        }
+    }
+}
+
+/// The outcome of a browser login (the `loginFinished` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum LoginFinished {
+    Done { session: SessionView },
+    Failed { error: IpcError },
+}
+
+impl From<onair_desk::Result<onair_desk::Session>> for LoginFinished {
+    fn from(outcome: onair_desk::Result<onair_desk::Session>) -> Self {
+        match outcome {
+            Ok(session) => LoginFinished::Done {
+                session: (&session).into(),
+            },
+            Err(e) => LoginFinished::Failed { error: e.into() },
+        }
+    }
 }
 
 /// Everything the UI needs at start.
@@ -120,6 +115,23 @@ pub struct AppView {
     /// `--measure-ui`: the page measures its frames and the chat it
     /// received and reports them (`ui_stats`) for the benchmarks.
     pub measure_ui: bool,
+    /// This build carries the demo service (feature `demo`).
+    pub has_demo: bool,
+}
+
+impl AppView {
+    /// The desk's state with the app's start options.
+    pub fn new(state: &AppState, options: &crate::Options) -> Self {
+        Self {
+            profiles: state.profiles.iter().map(ProfileView::from).collect(),
+            active: state.active.as_ref().map(ProfileView::from),
+            session: state.session.as_ref().map(SessionView::from),
+            login_pending: state.login_pending,
+            open_live: options.open_live.clone(),
+            measure_ui: options.measure_ui,
+            has_demo: onair_desk::session::HAS_DEMO,
+        }
+    }
 }
 
 /// What the page measured over one report's window (`--measure-ui`): its
@@ -193,10 +205,10 @@ pub struct LiveView {
     pub live_id: String,
     pub title: String,
     pub description: Option<String>,
-    /// `RESERVED`, `ON_AIR` or `END`.
-    pub status: String,
-    /// `PUBLIC`, `LIMITED` or `PRIVATE`.
-    pub scope: String,
+    #[ts(type = "LiveStatus")]
+    pub status: LiveStatus,
+    #[ts(type = "Scope")]
+    pub scope: Scope,
     /// RFC 3339.
     pub reserved_at: String,
     pub start_at: Option<String>,
@@ -213,8 +225,8 @@ impl From<&Live> for LiveView {
             live_id: l.live_id.to_string(),
             title: l.title.clone(),
             description: l.description.clone(),
-            status: l.status.as_str().to_owned(),
-            scope: l.scope.as_str().to_owned(),
+            status: l.status,
+            scope: l.scope,
             reserved_at: l.reserved_at.to_string(),
             start_at: l.start_at.as_ref().map(ToString::to_string),
             live_link: l.live_link.clone(),
@@ -237,10 +249,30 @@ impl From<&Live> for LiveView {
 pub struct CreateLiveInput {
     pub title: String,
     pub description: Option<String>,
-    /// `PUBLIC`, `LIMITED` or `PRIVATE`.
-    pub scope: String,
+    #[ts(type = "Scope")]
+    pub scope: Scope,
     /// RFC 3339; null: "go live now" (now + 20 s, spec §3).
     pub reserved_at: Option<String>,
+}
+
+impl TryFrom<CreateLiveInput> for NewLive {
+    type Error = IpcError;
+
+    fn try_from(input: CreateLiveInput) -> Result<Self, IpcError> {
+        let reserved_at = match input.reserved_at.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(Timestamp::parse(text).ok_or_else(|| IpcError {
+                field: Some(Field::ReservedAt),
+                ..IpcError::new(ErrorCode::Invalid, "reservedAt: not a date and time")
+            })?),
+        };
+        Ok(NewLive {
+            title: input.title,
+            description: input.description,
+            scope: input.scope,
+            reserved_at,
+        })
+    }
 }
 
 /// What the live watcher says, for the dashboard.
@@ -250,17 +282,18 @@ pub enum LiveEventView {
     /// `sample`: the poll's counters for the chart, while on air.
     Snapshot {
         live: LiveView,
-        sample: Option<SampleView>,
+        sample: Option<Sample>,
     },
     Updated {
         live: LiveView,
-        sample: Option<SampleView>,
+        sample: Option<Sample>,
     },
     /// The service ended the live; `reason` is spec §5's end reason.
     #[serde(rename_all = "camelCase")]
     ForcedEnd {
         live: LiveView,
-        reason: Option<String>,
+        #[ts(type = "EndReason | null")]
+        reason: Option<EndReason>,
         at: String,
     },
     #[serde(rename_all = "camelCase")]
@@ -278,7 +311,7 @@ pub enum LiveEventView {
 impl LiveEventView {
     /// `None` for what the dashboard does not show on its own
     /// (`StatusChanged` arrives with the `Updated` after it).
-    pub fn from_event(e: &LiveEvent, sample: Option<SampleView>) -> Option<Self> {
+    pub fn from_event(e: &LiveEvent, sample: Option<Sample>) -> Option<Self> {
         Some(match e {
             LiveEvent::Snapshot(l) => Self::Snapshot {
                 live: l.into(),
@@ -291,8 +324,8 @@ impl LiveEventView {
             LiveEvent::StatusChanged { .. } => return None,
             LiveEvent::ForcedEnd { live, reason } => Self::ForcedEnd {
                 live: live.into(),
-                reason: reason.map(|r: EndReason| r.as_str().to_owned()),
-                at: onair_api::Timestamp::now().to_string(),
+                reason: *reason,
+                at: Timestamp::now().to_string(),
             },
             LiveEvent::Offline { error, retry_in } => Self::Offline {
                 message: error.to_string(),
@@ -386,29 +419,11 @@ impl ChatEventView {
     }
 }
 
-/// A moderation call (spec §4), on a message's author or the message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum ModAction {
-    #[serde(rename_all = "camelCase")]
-    Delete {
-        message_id: String,
-    },
-    Ban,
-    #[serde(rename_all = "camelCase")]
-    TimedBan {
-        seconds: u32,
-    },
-    Unban,
-    Mod,
-    Unmod,
-}
-
-/// One moderation call made from this app, kept for the live's session:
-/// the user card's history and the chart's markers.
+/// One moderation call made from this app (the user card's history,
+/// the chart's markers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct ModRecord {
+pub struct ModRecordView {
     /// Unique in this run (the UI merges the log and the events by it).
     #[ts(type = "number")]
     pub id: u64,
@@ -424,64 +439,22 @@ pub struct ModRecord {
     pub error: Option<IpcError>,
 }
 
-/// Whether a status is on air, for the tray.
-pub fn on_air(status: LiveStatus) -> bool {
-    status == LiveStatus::OnAir
-}
-
-/// The app's settings (`settings.json` in the config dir).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Settings {
-    /// Closing the window keeps onair running in the tray.
-    pub hide_on_close: bool,
-    /// The live clock shows seconds (a repaint a second: about 0.7 % of a
-    /// core here, `make bench`); off, it moves once a minute.
-    pub clock_seconds: bool,
-    /// Timed-ban presets in seconds, per channel (`"{profile}/{channel}"`);
-    /// a channel without its own list uses the default one (10 s, 1 min,
-    /// 10 min, 1 h, 24 h).
-    #[ts(type = "Record<string, number[]>")]
-    pub ban_presets: std::collections::BTreeMap<String, Vec<u32>>,
-    /// Chat messages the pane keeps (its newest), CHAT_BUFFER_MIN to
-    /// CHAT_BUFFER_MAX.
-    pub chat_buffer: u32,
-    /// Deleted messages and those of banned users are hidden instead of
-    /// struck out.
-    pub hide_moderated: bool,
-    /// OBS Studio's WebSocket server and what onair does with OBS.
-    pub obs: ObsPrefs,
-}
-
-/// Where OBS's WebSocket server listens (its password is in the OS
-/// keyring), and what onair does with OBS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObsPrefs {
-    pub host: String,
-    pub port: u16,
-    /// Connect when onair starts (and keep trying while OBS is closed).
-    pub connect_at_start: bool,
-    /// Streamer mode always on (it is on by itself while OBS streams).
-    pub streamer_mode: bool,
-    /// Stop OBS's stream when the service ends the live.
-    pub stop_with_live: bool,
-}
-
-impl Default for ObsPrefs {
-    fn default() -> Self {
+impl From<&ModRecord> for ModRecordView {
+    fn from(r: &ModRecord) -> Self {
         Self {
-            host: "127.0.0.1".into(),
-            port: 4455,
-            connect_at_start: false,
-            streamer_mode: false,
-            stop_with_live: false,
+            id: r.id,
+            live_id: r.live_id.clone(),
+            at_ms: r.at_ms,
+            by: r.by.clone(),
+            user_id: r.user_id.clone(),
+            action: r.action.clone(),
+            error: r.error.as_ref().map(IpcError::from),
         }
     }
 }
 
 /// OBS as the app sees it: the connection, OBS's stream, its health.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ObsView {
     pub connected: bool,
@@ -491,9 +464,7 @@ pub struct ObsView {
     pub version: Option<String>,
     /// OBS is streaming (`outputActive`): streamer mode is on.
     pub streaming: bool,
-    /// `off` (not connected), `idle`, `starting`, `live`, `reconnecting`,
-    /// `stopping`.
-    pub state: String,
+    pub state: ObsState,
     /// Reconnects of OBS's stream seen on this connection.
     pub reconnects: u32,
     pub bitrate_kbps: Option<f64>,
@@ -510,121 +481,23 @@ pub struct ObsView {
     pub problem: Option<IpcError>,
 }
 
-impl ObsView {
-    /// Not connected to OBS at `endpoint`, and why (when there is a why).
-    pub fn offline(endpoint: &impl std::fmt::Display, problem: Option<IpcError>) -> Self {
+impl From<&ObsStatus> for ObsView {
+    fn from(s: &ObsStatus) -> Self {
         Self {
-            endpoint: endpoint.to_string(),
-            state: "off".into(),
-            problem,
-            ..Self::default()
+            connected: s.connected,
+            endpoint: s.endpoint.clone(),
+            version: s.version.clone(),
+            streaming: s.streaming,
+            state: s.state,
+            reconnects: s.reconnects,
+            bitrate_kbps: s.bitrate_kbps,
+            congestion: s.congestion,
+            dropped_frames: s.dropped_frames,
+            total_frames: s.total_frames,
+            can_undo: s.can_undo,
+            problem: s.problem.as_ref().map(IpcError::from),
         }
     }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            hide_on_close: true,
-            clock_seconds: false,
-            ban_presets: std::collections::BTreeMap::new(),
-            chat_buffer: 5000,
-            hide_moderated: false,
-            obs: ObsPrefs::default(),
-        }
-    }
-}
-
-/// Presets per channel: at most this many.
-pub const MAX_PRESETS: usize = 10;
-/// The longest timed ban a preset may hold (30 days, in seconds).
-pub const MAX_PRESET_SECONDS: u32 = 30 * 24 * 3600;
-/// The chat pane keeps at least this many messages, and at most that many.
-pub const CHAT_BUFFER_MIN: u32 = 500;
-pub const CHAT_BUFFER_MAX: u32 = 50_000;
-
-impl Settings {
-    /// Presets sorted, each once.
-    pub fn tidy(&mut self) {
-        for list in self.ban_presets.values_mut() {
-            list.sort_unstable();
-            list.dedup();
-        }
-    }
-
-    /// As read from a file someone may have edited: tidied, and a channel
-    /// whose presets do not pass [`Settings::check`] falls back to the
-    /// defaults (rather than block every later change of the settings).
-    pub fn sanitized(mut self) -> Self {
-        self.tidy();
-        self.ban_presets.retain(|key, list| {
-            let one = Settings {
-                ban_presets: [(key.clone(), list.clone())].into(),
-                ..Settings::default()
-            };
-            one.check().is_ok()
-        });
-        if !(CHAT_BUFFER_MIN..=CHAT_BUFFER_MAX).contains(&self.chat_buffer) {
-            self.chat_buffer = Settings::default().chat_buffer;
-        }
-        self
-    }
-
-    /// Checks what a user may have typed: each channel's presets are 1 to
-    /// MAX_PRESETS durations of 1 s to 30 days (spec §4: `banTime` > 0).
-    pub fn check(&self) -> Result<(), IpcError> {
-        let host = &self.obs.host;
-        if host.is_empty()
-            || host.len() > 253
-            || host
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || "/?#@".contains(c))
-            || self.obs.port == 0
-        {
-            return Err(IpcError {
-                code: "invalid".into(),
-                message: "OBS: a host name or address, and a port from 1 to 65535".into(),
-                field: Some("obs".into()),
-            });
-        }
-        if !(CHAT_BUFFER_MIN..=CHAT_BUFFER_MAX).contains(&self.chat_buffer) {
-            return Err(IpcError {
-                code: "invalid".into(),
-                message: format!("the chat keeps {CHAT_BUFFER_MIN} to {CHAT_BUFFER_MAX} messages"),
-                field: Some("chatBuffer".into()),
-            });
-        }
-        for (key, list) in &self.ban_presets {
-            let ok = !list.is_empty()
-                && list.len() <= MAX_PRESETS
-                && list.iter().all(|s| (1..=MAX_PRESET_SECONDS).contains(s));
-            if !ok {
-                return Err(IpcError {
-                    code: "invalid".into(),
-                    message: format!(
-                        "timed-ban presets of {key}: 1 to {MAX_PRESETS} durations of 1 s to 30 days"
-                    ),
-                    field: Some("banPresets".into()),
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One poll of a live's counters, for the dashboard chart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct SampleView {
-    /// Milliseconds since the Unix epoch.
-    #[ts(type = "number")]
-    pub at_ms: i64,
-    #[ts(type = "number")]
-    pub viewers: u64,
-    #[ts(type = "number")]
-    pub likes: u64,
-    #[ts(type = "number")]
-    pub chats: u64,
 }
 
 /// One on-air period of a live (spec §5).
@@ -636,10 +509,10 @@ pub struct StreamSessionView {
     pub finished_at: Option<String>,
     #[ts(type = "number")]
     pub duration_sec: u64,
-    /// `LIVE` or `ENDED`.
-    pub status: String,
-    /// `STOPPED`, `REPLACED`, `ENDED_BY_SERVICE`, ...
-    pub end_reason: Option<String>,
+    #[ts(type = "SessionStatus")]
+    pub status: SessionStatus,
+    #[ts(type = "EndReason | null")]
+    pub end_reason: Option<EndReason>,
 }
 
 impl From<&Session> for StreamSessionView {
@@ -649,8 +522,8 @@ impl From<&Session> for StreamSessionView {
             started_at: s.started_at.to_string(),
             finished_at: s.finished_at.as_ref().map(ToString::to_string),
             duration_sec: s.duration_sec,
-            status: s.status.as_str().to_owned(),
-            end_reason: s.end_reason.map(|r| r.as_str().to_owned()),
+            status: s.status,
+            end_reason: s.end_reason,
         }
     }
 }
@@ -661,8 +534,8 @@ impl From<&Session> for StreamSessionView {
 pub struct SessionEventView {
     pub event_id: String,
     pub at: String,
-    /// `START`, `STABLE`, `SIGNAL_INTERRUPTED`, `STOP`, ...
-    pub kind: String,
+    #[ts(type = "EventKind")]
+    pub kind: EventKind,
     pub detail: Option<String>,
 }
 
@@ -671,101 +544,15 @@ impl From<&SessionEvent> for SessionEventView {
         Self {
             event_id: e.event_id.to_string(),
             at: e.at.to_string(),
-            kind: e.kind.as_str().to_owned(),
+            kind: e.kind,
             detail: e.detail.clone(),
         }
     }
 }
 
-/// Names of optional APIs, for the UI.
-pub fn api_names(apis: &[OptionalApi]) -> Vec<String> {
-    apis.iter().map(|a| a.as_str().to_owned()).collect()
-}
-
-/// The TypeScript declarations of every IPC type, as committed in
-/// `ui/src/lib/ipc-types.ts`.
-pub fn typescript() -> String {
-    let decls = [
-        IpcError::decl(),
-        ProfileView::decl(),
-        UserView::decl(),
-        SessionView::decl(),
-        AppView::decl(),
-        ChannelView::decl(),
-        StatView::decl(),
-        LiveView::decl(),
-        CreateLiveInput::decl(),
-        LiveEventView::decl(),
-        ProfileInput::decl(),
-        SampleView::decl(),
-        Settings::decl(),
-        StreamSessionView::decl(),
-        SessionEventView::decl(),
-        ChatMessageView::decl(),
-        ChatEventView::decl(),
-        ModAction::decl(),
-        ModRecord::decl(),
-        UiStats::decl(),
-        ObsPrefs::decl(),
-        ObsView::decl(),
-    ];
-    let mut out = String::from(
-        "// Generated from src-tauri/src/models.rs by `cargo test -p onair` with\n\
-         // UPDATE_IPC_TYPES=1. Do not edit: a test fails when this file is stale.\n\n",
-    );
-    for d in decls {
-        out.push_str("export ");
-        out.push_str(&d);
-        out.push_str("\n\n");
-    }
-    out.trim_end().to_owned() + "\n"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const IPC_TYPES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/ipc-types.ts");
-
-    #[test]
-    fn moderation_actions_parse() {
-        // Their undo is the UI's (`undoOf` in ui/src/lib/chat.ts, tested there).
-        let a: ModAction = serde_json::from_str(r#"{"kind":"timedBan","seconds":600}"#).unwrap();
-        assert_eq!(a, ModAction::TimedBan { seconds: 600 });
-        let d: ModAction = serde_json::from_str(r#"{"kind":"delete","messageId":"42"}"#).unwrap();
-        assert_eq!(
-            d,
-            ModAction::Delete {
-                message_id: "42".into()
-            }
-        );
-        assert!(serde_json::from_str::<ModAction>(r#"{"kind":"shadowBan"}"#).is_err());
-    }
-
-    #[test]
-    fn ipc_types_are_fresh() {
-        let want = typescript();
-        if std::env::var_os("UPDATE_IPC_TYPES").is_some() {
-            std::fs::write(IPC_TYPES, &want).unwrap();
-        }
-        let have = std::fs::read_to_string(IPC_TYPES).unwrap_or_default();
-        assert!(
-            have == want,
-            "ui/src/lib/ipc-types.ts is stale: run `UPDATE_IPC_TYPES=1 cargo test -p onair ipc_types`"
-        );
-    }
-
-    #[test]
-    fn one_error_shape_crosses_ipc() {
-        let e = IpcError::from(onair_client::Error::Conflict {
-            name: "STREAM_ACTIVE".into(),
-            message: "on air".into(),
-        });
-        assert_eq!(
-            serde_json::to_value(&e).unwrap(),
-            serde_json::json!({"code": "conflict", "message": "STREAM_ACTIVE: on air"})
-        );
-    }
 
     #[test]
     fn live_view_never_carries_the_key() {
@@ -777,38 +564,34 @@ mod tests {
         .unwrap();
         let view = LiveView::from(&live);
         assert_eq!(view.server.as_deref(), Some("rtmp://ingest.example/live"));
-        assert_eq!(view.status, "ON_AIR");
-        assert!(!serde_json::to_string(&view).unwrap().contains("sk_SECRET"));
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["status"], "ON_AIR");
+        assert!(!json.to_string().contains("sk_SECRET"));
     }
-}
-
-#[cfg(test)]
-mod settings_tests {
-    use super::Settings;
 
     #[test]
-    fn a_hand_edited_file_loses_only_its_bad_presets() {
-        let read = Settings {
-            ban_presets: [
-                ("demo/a".to_owned(), vec![600, 5, 600]),
-                ("demo/b".to_owned(), vec![0]),
-                ("demo/c".to_owned(), vec![]),
-            ]
-            .into(),
-            ..Settings::default()
-        }
-        .sanitized();
-        assert_eq!(
-            read.ban_presets,
-            [("demo/a".to_owned(), vec![5, 600])].into()
-        );
-        assert!(read.check().is_ok());
-        // A buffer size out of range falls back to the default.
-        let read = Settings {
-            chat_buffer: 7,
-            ..Settings::default()
+    fn a_login_outcome_is_told_by_its_kind() {
+        let failed = LoginFinished::Failed {
+            error: IpcError::new(ErrorCode::LoginDenied, "denied"),
         };
-        assert!(read.check().is_err());
-        assert_eq!(read.sanitized().chat_buffer, 5000);
+        assert_eq!(
+            serde_json::to_value(&failed).unwrap(),
+            serde_json::json!({"kind": "failed", "error": {"code": "login_denied", "message": "denied"}})
+        );
+    }
+
+    #[test]
+    fn a_date_that_is_not_one_is_refused_at_its_field() {
+        let input = CreateLiveInput {
+            title: "t".into(),
+            description: None,
+            scope: Scope::Public,
+            reserved_at: Some("tomorrow".into()),
+        };
+        let e = NewLive::try_from(input).unwrap_err();
+        assert_eq!(
+            (e.code, e.field),
+            (ErrorCode::Invalid, Some(Field::ReservedAt))
+        );
     }
 }

@@ -5,10 +5,12 @@
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
+
+use onair_desk::Desk;
 
 use crate::clipboard;
-use crate::desk::Desk;
+use crate::events::{self, ConfirmStop};
 
 const TRAY: &str = "onair-tray";
 const ON_AIR: &[u8] = include_bytes!("../../icons/tray-on-air.png");
@@ -49,14 +51,14 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                         };
                         let said = match desk.send_to_obs(&live).await {
                             Ok(_) => "The live's server and key are in OBS.".to_owned(),
-                            Err(e) => e.message,
+                            Err(e) => e.message(),
                         };
                         notify(&app, "Send to OBS", &said);
                     });
                 }
                 "stop" => {
                     show(&app);
-                    let _ = app.emit(crate::events::CONFIRM_STOP, ());
+                    events::emit(&app, ConfirmStop);
                 }
                 which @ ("copy-server" | "copy-key") => {
                     let part = if which == "copy-key" {

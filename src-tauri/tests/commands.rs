@@ -111,19 +111,17 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         );
     }
 
-    // Bad input is a clear error, in the same shape.
+    // Arguments that do not parse (an enum's unknown value, a missing
+    // one) are refused by Tauri itself, in words naming the argument (the
+    // UI maps any non-shaped error to "internal"; its generated types do
+    // not let it send one).
     let err = invoke(
         &webview,
         "lives",
         json!({"channelId": "x", "filter": "SOMETIMES"}),
     )
     .unwrap_err();
-    assert_eq!(
-        err,
-        json!({"code": "invalid", "message": "unknown filter \"SOMETIMES\""})
-    );
-    // Arguments that do not parse are refused by Tauri itself, in words
-    // naming the argument (the UI maps any non-shaped error to "internal").
+    assert!(err.as_str().is_some_and(|e| e.contains("filter")), "{err}");
     let err = invoke(&webview, "live", json!({})).unwrap_err();
     assert!(err.as_str().is_some_and(|e| e.contains("liveId")), "{err}");
 
@@ -267,7 +265,12 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     );
     // Streamer mode (forced on): the key only after a confirmation (here
     // the next check refuses: nobody is logged in).
-    let err = invoke(&webview, "reveal_key", json!({"liveId": "l"})).unwrap_err();
+    let err = invoke(
+        &webview,
+        "reveal_key",
+        json!({"liveId": "l", "confirmed": false}),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "streamer_mode", "{err}");
     let err = invoke(
         &webview,

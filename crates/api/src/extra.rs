@@ -35,6 +35,9 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// Every variant, in declaration order.
+    pub const ALL: [SessionStatus; 2] = [SessionStatus::Live, SessionStatus::Ended];
+
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,6 +86,16 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Every variant, in declaration order.
+    pub const ALL: [EndReason; 6] = [
+        EndReason::Stopped,
+        EndReason::Replaced,
+        EndReason::EndedByService,
+        EndReason::ChannelDisabled,
+        EndReason::StreamerBanned,
+        EndReason::SignalLost,
+    ];
+
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {

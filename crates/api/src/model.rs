@@ -137,6 +137,9 @@ pub enum LiveStatus {
 }
 
 impl LiveStatus {
+    /// Every variant, in declaration order.
+    pub const ALL: [LiveStatus; 3] = [LiveStatus::Reserved, LiveStatus::OnAir, LiveStatus::End];
+
     /// The canonical wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -223,6 +226,14 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
+    /// Every variant, in declaration order.
+    pub const ALL: [StatusFilter; 4] = [
+        StatusFilter::All,
+        StatusFilter::Reserved,
+        StatusFilter::OnAir,
+        StatusFilter::End,
+    ];
+
     /// The canonical wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -274,6 +285,9 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every variant, in declaration order.
+    pub const ALL: [Scope; 3] = [Scope::Public, Scope::Limited, Scope::Private];
+
     /// The canonical wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -25,6 +25,11 @@ pub enum TokenForm {
     Rfc,
 }
 
+impl TokenForm {
+    /// Every form, in declaration order.
+    pub const ALL: [TokenForm; 3] = [TokenForm::Auto, TokenForm::Prism, TokenForm::Rfc];
+}
+
 /// One service onair can log in to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

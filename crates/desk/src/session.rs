@@ -10,7 +10,7 @@ use onair_client::{Client, Connector, Profile, Profiles, TokenForm};
 use serde::Deserialize;
 use ts_rs::TS;
 
-use crate::error::{Error, Field, Result};
+use crate::error::{Error, Result};
 use crate::{Desk, DeskEvent};
 
 /// The id of the built-in demo service's profile.
@@ -369,6 +369,7 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Field;
 
     #[test]
     fn profile_ids_come_from_names_and_never_clash() {

@@ -19,7 +19,7 @@ import {
   newestOwn,
   liveIdOf,
 } from "./chat";
-import type { ChatMessageView, ModRecord } from "./ipc-types";
+import type { ChatMessageView, ModRecordView } from "./ipc-types";
 
 const msg = (id: number, over: Partial<ChatMessageView> = {}): ChatMessageView => ({
   id: String(id),
@@ -131,7 +131,7 @@ describe("filters", () => {
 });
 
 describe("bans", () => {
-  const rec = (userId: string, atMs: number, action: ModRecord["action"]): ModRecord => ({
+  const rec = (userId: string, atMs: number, action: ModRecordView["action"]): ModRecordView => ({
     id: atMs,
     liveId: "l",
     atMs,
@@ -153,7 +153,7 @@ describe("bans", () => {
     // The banned set next changes when b's timed ban ends.
     expect(nextExpiry(records, 5000)).toBe(10_000);
     expect(nextExpiry(records, 10_001)).toBeNull();
-    const refused = [{ ...rec("d", 0, { kind: "ban" }), error: { code: "forbidden", message: "no" } }];
+    const refused = [{ ...rec("d", 0, { kind: "ban" }), error: { code: "forbidden" as const, message: "no" } }];
     expect(bannedNow(refused, 1).size).toBe(0);
   });
 

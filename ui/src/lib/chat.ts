@@ -3,7 +3,7 @@
 // search and filter language, and the safe display of names. Everything in
 // a message comes from strangers: it is shown as text, never as HTML.
 import { t, type Lang } from "./i18n";
-import type { ChatMessageView, ModAction, ModRecord } from "./ipc-types";
+import type { ChatMessageView, ModAction, ModRecordView } from "./ipc-types";
 
 /** A message as the pane keeps it: what the service said, its author's
  * name and colour as shown (worked out once), and what this app knows
@@ -114,12 +114,12 @@ export interface Card {
   /** The whole name (cleaned, not cut). */
   name: string;
   messages: Line[];
-  done: ModRecord[];
+  done: ModRecordView[];
   owner: boolean;
   manager: boolean;
 }
 
-export function cardOf(userId: string, lines: Line[], records: ModRecord[]): Card | null {
+export function cardOf(userId: string, lines: Line[], records: ModRecordView[]): Card | null {
   const messages = lines.filter((l) => l.authorId === userId);
   const last = messages[messages.length - 1];
   if (!last) return null;
@@ -227,7 +227,7 @@ export function highlight(text: string, words: string[]): { text: string; hit: b
 
 /** Who is banned now, from this app's moderation record (a timed ban ends
  * by itself). */
-export function bannedNow(records: ModRecord[], nowMs: number): Set<string> {
+export function bannedNow(records: ModRecordView[], nowMs: number): Set<string> {
   const until = new Map<string, number>();
   for (const r of records) {
     if (r.error) continue;
@@ -241,7 +241,7 @@ export function bannedNow(records: ModRecord[], nowMs: number): Set<string> {
 
 /** When the next timed ban of the record ends after `nowMs` (the banned
  * set changes then), or null. */
-export function nextExpiry(records: ModRecord[], nowMs: number): number | null {
+export function nextExpiry(records: ModRecordView[], nowMs: number): number | null {
   let next: number | null = null;
   for (const r of records) {
     if (r.error || r.action.kind !== "timedBan") continue;

@@ -1,12 +1,19 @@
-// Generated from src-tauri/src/models.rs by `cargo test -p onair` with
-// UPDATE_IPC_TYPES=1. Do not edit: a test fails when this file is stale.
+// Generated from src-tauri (models, commands, events) by `cargo test -p onair`
+// with UPDATE_IPC_TYPES=1. Do not edit: a test fails when this file is stale.
 
-export type IpcError = { code: string, message: string, 
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type ErrorCode = "no_session" | "no_profile" | "demo" | "streamer_mode" | "storage" | "clipboard" | "browser" | "internal" | "not_found" | "unauthorized" | "forbidden" | "conflict" | "rate_limited" | "invalid" | "not_supported" | "transport" | "server" | "ingest" | "login_required" | "login_denied" | "login_refused" | "login_state_mismatch" | "login_issuer_mismatch" | "login_missing_code" | "login_timed_out" | "login_cancelled" | "login_exchange" | "login_listener" | "profile" | "obs_nothing_to_undo" | "obs_not_running" | "obs_server_off" | "obs_unreachable" | "obs_password_needed" | "obs_wrong_password" | "obs_unsupported_rpc" | "obs_kicked" | "obs_closed" | "obs_timeout" | "obs_streaming" | "obs_refused" | "obs_mismatch" | "obs_protocol" | "obs_no_config" | "obs_running" | "obs_file";
+
+export type IpcError = { code: ErrorCode, message: string, 
 /**
- * The form field at fault (profile errors), so the UI can show the
- * message next to it; absent otherwise.
+ * The form field at fault, so the UI can show the message next to
+ * it; absent otherwise.
  */
-field?: string, };
+field?: Field, };
+
+export type Field = "name" | "apiDomain" | "clientId" | "tokenForm" | "pinnedSha256" | "authorizeUrl" | "scopes" | "title" | "reservedAt" | "obs" | "chatBuffer" | "banPresets";
 
 export type ProfileView = { id: string, name: string, apiDomain: string, 
 /**
@@ -18,9 +25,11 @@ export type UserView = { userId: string, userName: string, profileThumbnail: str
 
 export type SessionView = { profile: ProfileView, user: UserView, 
 /**
- * Spec §4 names of the optional APIs in use.
+ * The optional APIs (spec §4) in use.
  */
-optionalApis: Array<string>, };
+optionalApis: OptionalApi[], };
+
+export type LoginFinished = { "kind": "done", session: SessionView, } | { "kind": "failed", error: IpcError, };
 
 export type AppView = { profiles: Array<ProfileView>, 
 /**
@@ -39,21 +48,17 @@ openLive: string | null,
  * `--measure-ui`: the page measures its frames and the chat it
  * received and reports them (`ui_stats`) for the benchmarks.
  */
-measureUi: boolean, };
+measureUi: boolean, 
+/**
+ * This build carries the demo service (feature `demo`).
+ */
+hasDemo: boolean, };
 
 export type ChannelView = { channelId: string, channelName: string, enabled: boolean, link: string, description: string | null, tags: Array<string>, thumbnailUrl: string | null, followerCount: number | null, };
 
 export type StatView = { views: number, viewers: number, likes: number, chats: number, };
 
-export type LiveView = { liveId: string, title: string, description: string | null, 
-/**
- * `RESERVED`, `ON_AIR` or `END`.
- */
-status: string, 
-/**
- * `PUBLIC`, `LIMITED` or `PRIVATE`.
- */
-scope: string, 
+export type LiveView = { liveId: string, title: string, description: string | null, status: LiveStatus, scope: Scope, 
 /**
  * RFC 3339.
  */
@@ -64,33 +69,25 @@ reservedAt: string, startAt: string | null, liveLink: string, stat: StatView | n
  */
 server: string | null, };
 
-export type CreateLiveInput = { title: string, description: string | null, 
-/**
- * `PUBLIC`, `LIMITED` or `PRIVATE`.
- */
-scope: string, 
+export type CreateLiveInput = { title: string, description: string | null, scope: Scope, 
 /**
  * RFC 3339; null: "go live now" (now + 20 s, spec §3).
  */
 reservedAt: string | null, };
 
-export type LiveEventView = { "kind": "snapshot", live: LiveView, sample: SampleView | null, } | { "kind": "updated", live: LiveView, sample: SampleView | null, } | { "kind": "forcedEnd", live: LiveView, reason: string | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
+export type LiveEventView = { "kind": "snapshot", live: LiveView, sample: Sample | null, } | { "kind": "updated", live: LiveView, sample: Sample | null, } | { "kind": "forcedEnd", live: LiveView, reason: EndReason | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
 
-export type ProfileInput = { name: string, apiDomain: string, clientId: string, 
+export type NewProfile = { name: string, apiDomain: string, clientId: string, 
 /**
  * Kept in the OS keyring, never in the profiles file.
  */
-clientSecret: string | null, 
+clientSecret: string | null, tokenForm: TokenForm, 
 /**
- * `auto`, `prism` or `rfc`.
+ * Used when the service has no `/capabilities`.
  */
-tokenForm: string, 
-/**
- * Spec §4 names, used when the service has no `/capabilities`.
- */
-optionalApis: Array<string>, pinnedSha256: string | null, };
+optionalApis: OptionalApi[], pinnedSha256: string | null, };
 
-export type SampleView = { 
+export type Sample = { 
 /**
  * Milliseconds since the Unix epoch.
  */
@@ -127,21 +124,23 @@ hideModerated: boolean,
  */
 obs: ObsPrefs, };
 
-export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, 
+export type ObsPrefs = { host: string, port: number, 
 /**
- * `LIVE` or `ENDED`.
+ * Connect when onair starts (and keep trying while OBS is closed).
  */
-status: string, 
+connectAtStart: boolean, 
 /**
- * `STOPPED`, `REPLACED`, `ENDED_BY_SERVICE`, ...
+ * Streamer mode always on (it is on by itself while OBS streams).
  */
-endReason: string | null, };
+streamerMode: boolean, 
+/**
+ * Stop OBS's stream when the service ends the live.
+ */
+stopWithLive: boolean, };
 
-export type SessionEventView = { eventId: string, at: string, 
-/**
- * `START`, `STABLE`, `SIGNAL_INTERRUPTED`, `STOP`, ...
- */
-kind: string, detail: string | null, };
+export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, status: SessionStatus, endReason: EndReason | null, };
+
+export type SessionEventView = { eventId: string, at: string, kind: EventKind, detail: string | null, };
 
 export type ChatMessageView = { id: string, 
 /**
@@ -161,7 +160,7 @@ export type ChatEventView = { "kind": "messages", liveId: string, messages: Arra
 
 export type ModAction = { "kind": "delete", messageId: string, } | { "kind": "ban" } | { "kind": "timedBan", seconds: number, } | { "kind": "unban" } | { "kind": "mod" } | { "kind": "unmod" };
 
-export type ModRecord = { 
+export type ModRecordView = { 
 /**
  * Unique in this run (the UI merges the log and the events by it).
  */
@@ -208,19 +207,7 @@ lagMs: number,
  */
 batchMs: number, };
 
-export type ObsPrefs = { host: string, port: number, 
-/**
- * Connect when onair starts (and keep trying while OBS is closed).
- */
-connectAtStart: boolean, 
-/**
- * Streamer mode always on (it is on by itself while OBS streams).
- */
-streamerMode: boolean, 
-/**
- * Stop OBS's stream when the service ends the live.
- */
-stopWithLive: boolean, };
+export type ObsState = "off" | "idle" | "starting" | "live" | "reconnecting" | "stopping";
 
 export type ObsView = { connected: boolean, 
 /**
@@ -234,12 +221,7 @@ version: string | null,
 /**
  * OBS is streaming (`outputActive`): streamer mode is on.
  */
-streaming: boolean, 
-/**
- * `off` (not connected), `idle`, `starting`, `live`, `reconnecting`,
- * `stopping`.
- */
-state: string, 
+streaming: boolean, state: ObsState, 
 /**
  * Reconnects of OBS's stream seen on this connection.
  */
@@ -260,3 +242,212 @@ canUndo: boolean,
  * Why it is not connected.
  */
 problem: IpcError | null, };
+
+export type AppChanged = null;
+
+export type ConfirmStop = null;
+
+export type LiveStatus = "RESERVED" | "ON_AIR" | "END";
+
+export type StatusFilter = "ALL" | "RESERVED" | "ON_AIR" | "END";
+
+export type Scope = "PUBLIC" | "LIMITED" | "PRIVATE";
+
+export type SessionStatus = "LIVE" | "ENDED";
+
+export type EndReason = "STOPPED" | "REPLACED" | "ENDED_BY_SERVICE" | "CHANNEL_DISABLED" | "STREAMER_BANNED" | "SIGNAL_LOST";
+
+export type EventKind = "START" | "STOP" | "REPLACED" | "ENDED_BY_SERVICE" | "CHANNEL_DISABLED" | "STREAMER_BANNED" | "INITIALIZE" | "STABLE" | "SIGNAL_INTERRUPTED" | "SIGNAL_RESTORED" | "SIGNAL_LOST";
+
+export type OptionalApi = "LIVE_CHAT_LIST" | "LIVE_CHAT_SEND" | "LIVE_CHAT_DELETE" | "USER_BAN" | "USER_BAN_TEMPORARY" | "USER_MOD";
+
+export type TokenForm = "auto" | "prism" | "rfc";
+
+/** A channel whose messages go to `f`. */
+function channel<T>(f: (event: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = f;
+  return ch;
+}
+
+/** One typed function per command of src-tauri/src/commands.rs; each
+ * rejects with an IpcError. */
+export const commands = {
+  /**
+   * What the UI shows at start.
+   */
+  appView: (): Promise<AppView> =>
+    invoke<AppView>("app_view"),
+  /**
+   * Starts the built-in demo service and chooses it.
+   */
+  startDemo: (): Promise<AppView> =>
+    invoke<AppView>("start_demo"),
+  /**
+   * Starts a browser login; returns the login URL. The outcome comes as
+   * the `loginFinished` event.
+   */
+  login: (): Promise<string> =>
+    invoke<string>("login"),
+  cancelLogin: (): Promise<void> =>
+    invoke<void>("cancel_login"),
+  logout: (): Promise<void> =>
+    invoke<void>("logout"),
+  channels: (): Promise<ChannelView[]> =>
+    invoke<ChannelView[]>("channels"),
+  lives: (channelId: string, filter: StatusFilter): Promise<LiveView[]> =>
+    invoke<LiveView[]>("lives", { channelId, filter }),
+  live: (liveId: string): Promise<LiveView> =>
+    invoke<LiveView>("live", { liveId }),
+  /**
+   * A refused title or date comes back with `field` set.
+   */
+  createLive: (channelId: string, input: CreateLiveInput): Promise<LiveView> =>
+    invoke<LiveView>("create_live", { channelId, input }),
+  startLive: (liveId: string): Promise<LiveView> =>
+    invoke<LiveView>("start_live", { liveId }),
+  stopLive: (liveId: string): Promise<LiveView> =>
+    invoke<LiveView>("stop_live", { liveId }),
+  /**
+   * Watches a live; its changes arrive as `live` events.
+   */
+  watchLive: (liveId: string): Promise<void> =>
+    invoke<void>("watch_live", { liveId }),
+  unwatchLive: (): Promise<void> =>
+    invoke<void>("unwatch_live"),
+  /**
+   * Follows a live's chat for the chat pane; its events come on a channel
+   * of their own (a busy chat's batches, up to 1,000 messages, are fetched
+   * by the page instead of evaluated as scripts).
+   */
+  followChat: (liveId: string, onEvent: (event: ChatEventView) => void): Promise<void> =>
+    invoke<void>("follow_chat", { liveId, onEvent: channel(onEvent) }),
+  unfollowChat: (): Promise<void> =>
+    invoke<void>("unfollow_chat"),
+  sendChat: (liveId: string, text: string): Promise<ChatMessageView> =>
+    invoke<ChatMessageView>("send_chat", { liveId, text }),
+  /**
+   * One moderation call; every call, refused or not, also comes as a
+   * `moderation` event.
+   */
+  moderate: (liveId: string, userId: string, action: ModAction): Promise<ModRecordView> =>
+    invoke<ModRecordView>("moderate", { liveId, userId, action }),
+  moderationLog: (liveId: string): Promise<ModRecordView[]> =>
+    invoke<ModRecordView[]>("moderation_log", { liveId }),
+  /**
+   * Copies the ingest server URL.
+   */
+  copyServer: (liveId: string): Promise<void> =>
+    invoke<void>("copy_server", { liveId }),
+  /**
+   * Copies the stream key from Rust: it never enters the webview. The
+   * clipboard is cleared after 30 s if it still holds the key.
+   */
+  copyKey: (liveId: string): Promise<void> =>
+    invoke<void>("copy_key", { liveId }),
+  sessions: (liveId: string): Promise<StreamSessionView[]> =>
+    invoke<StreamSessionView[]>("sessions", { liveId }),
+  sessionEvents: (sessionId: string): Promise<SessionEventView[]> =>
+    invoke<SessionEventView[]>("session_events", { sessionId }),
+  /**
+   * A new stream key; refused while the stream arrives.
+   */
+  regenerateKey: (liveId: string): Promise<void> =>
+    invoke<void>("regenerate_key", { liveId }),
+  /**
+   * Adds a service; a wrong field comes back with `field` set.
+   */
+  addProfile: (input: NewProfile): Promise<ProfileView> =>
+    invoke<ProfileView>("add_profile", { input }),
+  chooseProfile: (id: string): Promise<AppView> =>
+    invoke<AppView>("choose_profile", { id }),
+  /**
+   * Back to the service picker.
+   */
+  leaveProfile: (): Promise<AppView> =>
+    invoke<AppView>("leave_profile"),
+  /**
+   * The stream key, for the "hold to reveal" button only: the user asked to
+   * see it, and the UI drops it when the button is released. In streamer
+   * mode, only once `confirmed`.
+   */
+  revealKey: (liveId: string, confirmed: boolean): Promise<string> =>
+    invoke<string>("reveal_key", { liveId, confirmed }),
+  /**
+   * The counters seen for a live since onair started watching it.
+   */
+  liveSeries: (liveId: string): Promise<Sample[]> =>
+    invoke<Sample[]>("live_series", { liveId }),
+  settings: (): Promise<Settings> =>
+    invoke<Settings>("settings"),
+  /**
+   * Saves the settings; a refused value comes back with `field` set.
+   */
+  setSettings: (settings: Settings): Promise<Settings> =>
+    invoke<Settings>("set_settings", { settings }),
+  /**
+   * The UI has drawn `screen` and can be used: logged with the time since
+   * the process started (the start-time figure of `make bench`).
+   */
+  uiReady: (screen: string): Promise<void> =>
+    invoke<void>("ui_ready", { screen }),
+  /**
+   * OBS as the app sees it now.
+   */
+  obsView: (): Promise<ObsView> =>
+    invoke<ObsView>("obs_view"),
+  /**
+   * Connects to OBS (settings' host and port); a password given is kept in
+   * the OS keyring once OBS took it.
+   */
+  obsConnect: (password: string | null): Promise<ObsView> =>
+    invoke<ObsView>("obs_connect", { password }),
+  obsDisconnect: (): Promise<void> =>
+    invoke<void>("obs_disconnect"),
+  /**
+   * Send to OBS: the live's server and key.
+   */
+  obsSend: (liveId: string): Promise<ObsView> =>
+    invoke<ObsView>("obs_send", { liveId }),
+  /**
+   * Undo the last Send to OBS.
+   */
+  obsUndo: (): Promise<ObsView> =>
+    invoke<ObsView>("obs_undo"),
+  /**
+   * OBS not running: the live's server and key into OBS's settings file;
+   * returns the file's path.
+   */
+  obsWriteFile: (liveId: string): Promise<string> =>
+    invoke<string>("obs_write_file", { liveId }),
+  obsStopStream: (): Promise<void> =>
+    invoke<void>("obs_stop_stream"),
+  /**
+   * What the page measured (`--measure-ui`), to the log for the benchmarks.
+   */
+  uiStats: (stats: UiStats): Promise<void> =>
+    invoke<void>("ui_stats", { stats }),
+  /**
+   * Opens a channel or live page in the system browser, after the user's
+   * click; only http(s) URLs.
+   */
+  openUrl: (url: string): Promise<void> =>
+    invoke<void>("open_url", { url }),
+};
+
+/** One listener per event of src-tauri/src/events.rs; each resolves to
+ * what stops it. */
+export const events = {
+  loginFinished: (f: (payload: LoginFinished) => void): Promise<UnlistenFn> =>
+    listen<LoginFinished>("login-finished", (e) => f(e.payload)),
+  live: (f: (payload: LiveEventView) => void): Promise<UnlistenFn> =>
+    listen<LiveEventView>("live-event", (e) => f(e.payload)),
+  moderation: (f: (payload: ModRecordView) => void): Promise<UnlistenFn> =>
+    listen<ModRecordView>("moderation", (e) => f(e.payload)),
+  appChanged: (f: (payload: AppChanged) => void): Promise<UnlistenFn> =>
+    listen<AppChanged>("app-changed", (e) => f(e.payload)),
+  confirmStop: (f: (payload: ConfirmStop) => void): Promise<UnlistenFn> =>
+    listen<ConfirmStop>("confirm-stop", (e) => f(e.payload)),
+  obs: (f: (payload: ObsView) => void): Promise<UnlistenFn> =>
+    listen<ObsView>("obs", (e) => f(e.payload)),
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { IpcError, ModAction, ModRecord } from "./ipc-types";
+import type { IpcError, ModAction, ModRecordView } from "./ipc-types";
 import { append, columns, markers, obsMarkers } from "./series";
 
 const s = (atMs: number, viewers: number, likes: number, chats: number) => ({ atMs, viewers, likes, chats });
@@ -31,7 +31,7 @@ describe("append", () => {
 
 describe("markers", () => {
   it("marks what the service did, oldest first, refusals left out", () => {
-    const rec = (atMs: number, action: ModAction, error: IpcError | null = null): ModRecord => ({
+    const rec = (atMs: number, action: ModAction, error: IpcError | null = null): ModRecordView => ({
       id: atMs,
       liveId: "l",
       atMs,

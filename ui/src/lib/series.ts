@@ -1,16 +1,16 @@
 // The dashboard chart's data: counters per poll into uPlot's columns, the
 // chat count turned into a rate (messages per minute between polls).
-import type { ModAction, ModRecord, SampleView } from "./ipc-types";
+import type { ModAction, ModRecordView, Sample } from "./ipc-types";
 
 export type Columns = [number[], number[], number[], number[]];
 
 /** x in seconds, viewers, likes, chat messages per minute. */
-export function columns(samples: SampleView[]): Columns {
+export function columns(samples: Sample[]): Columns {
   const x: number[] = [];
   const viewers: number[] = [];
   const likes: number[] = [];
   const chatRate: number[] = [];
-  let prev: SampleView | null = null;
+  let prev: Sample | null = null;
   for (const s of samples) {
     if (prev && s.atMs <= prev.atMs) continue; // out of order or repeated
     x.push(s.atMs / 1000);
@@ -28,7 +28,7 @@ export function columns(samples: SampleView[]): Columns {
 }
 
 /** Appends a sample, keeping at most `max`. */
-export function append(samples: SampleView[], s: SampleView, max = 10_000): SampleView[] {
+export function append(samples: Sample[], s: Sample, max = 10_000): Sample[] {
   const last = samples[samples.length - 1];
   if (last && s.atMs <= last.atMs) return samples;
   const next = samples.length >= max ? samples.slice(samples.length - max + 1) : samples.slice();
@@ -59,7 +59,7 @@ const MARK_COLOUR: Record<ModAction["kind"], string> = {
 };
 
 /** What the service did (refused calls are not marked), oldest first. */
-export function markers(records: ModRecord[]): Marker[] {
+export function markers(records: ModRecordView[]): Marker[] {
   return records
     .filter((r) => r.error === null)
     .map((r) => ({ x: r.atMs / 1000, kind: r.action.kind, colour: MARK_COLOUR[r.action.kind] }))

@@ -8,95 +8,21 @@
 //! Screenshots of the main screens go to `target/e2e-screens/`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use onair_tests::{app_binary, workspace, Driver};
 use serde_json::{json, Map};
 
 const ADMIN_TOKEN: &str = "e2e-operator-token-0123456789";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// tauri-driver in its own process group, stopped with the group.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    /// A driver whose apps log in (through the scripted browser) as `user`.
-    fn start(home: &Path, user: &str) -> Self {
-        let port = free_port();
-        let log = std::fs::File::create(home.join(format!("driver-{user}.log"))).unwrap();
-        let mut cmd = Command::new(driver_path());
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &(port + 1).to_string(),
-        ])
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("BROWSER", workspace().join("scripts/scripted-browser"))
-        .env("ONAIR_BROWSER_USER", user)
-        .env(
-            "ONAIR_BROWSER_CACERT",
-            home.join("data/dev.onair.desktop/demo-service/cert.pem"),
-        )
-        .env("ONAIR_DEMO_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("NO_AT_BRIDGE", "1")
-        // WebKit's automation answers some commands after the page's next
-        // presentation update; painted without compositing, an idle page
-        // (an ended live) never presents again and the command hangs. The
-        // test keeps WebKit's default (composited) rendering.
-        .env("ONAIR_GPU", "1")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log));
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd
-            .spawn()
-            .expect("tauri-driver (cargo install tauri-driver)");
-        Self { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn driver_path() -> PathBuf {
-    std::env::var_os("TAURI_DRIVER")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let home = std::env::var_os("CARGO_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
-            Some(home.join("bin/tauri-driver"))
-        })
-        .unwrap_or_else(|| "tauri-driver".into())
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 async fn open_app(driver: &Driver, args: &[&str]) -> Client {
     let mut caps = Map::new();
     caps.insert("browserName".into(), json!("wry"));
     caps.insert(
         "tauri:options".into(),
-        json!({"application": env!("CARGO_BIN_EXE_onair"), "args": args}),
+        json!({"application": app_binary(), "args": args}),
     );
     let url = format!("http://127.0.0.1:{}", driver.port);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -121,7 +47,7 @@ async fn open_app(driver: &Driver, args: &[&str]) -> Client {
 /// last one still holds the single-instance name would go to that one.
 async fn close_app(c: Client) {
     c.close().await.unwrap();
-    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_onair")).unwrap();
+    let exe = std::fs::canonicalize(app_binary()).unwrap();
     until("the app has exited", || async { !running(&exe) }).await;
 }
 
@@ -336,7 +262,7 @@ return {
 
 async fn hostile_chat(c: &Client, home: &Path) {
     let corpus: serde_json::Value =
-        serde_json::from_str(include_str!("../../ui/src/lib/hostile.json")).unwrap();
+        serde_json::from_str(include_str!("../ui/src/lib/hostile.json")).unwrap();
     let messages: Vec<String> = corpus["messages"]
         .as_array()
         .unwrap()
@@ -417,7 +343,7 @@ async fn hostile_chat(c: &Client, home: &Path) {
 async fn streamer_goes_live_and_the_service_ends_it() {
     let home_dir = Home::new();
     let home = home_dir.path();
-    let driver = Driver::start(home, "streamer");
+    let driver = Driver::start(home, "streamer", ADMIN_TOKEN);
 
     // First run: demo service, login through the (scripted) browser.
     let c = open_app(&driver, &["--demo-fresh"]).await;
@@ -894,7 +820,7 @@ async fn joins(
     text: &str,
     role: &str,
 ) -> (Driver, Client) {
-    let driver = Driver::start(home, user);
+    let driver = Driver::start(home, user, ADMIN_TOKEN);
     let c = open_as(&driver, name, open).await;
     find(&c, "chat-input")
         .await
