@@ -15,6 +15,8 @@
 //!   (a login: token refresh, one typed method per call of spec §3-§5).
 //! - [`ingest`]: `rtmpPath` into server URL and stream key.
 //! - [`watch`]: the live watcher and the chat follower.
+//! - [`obs`]: OBS Studio over obs-websocket 5 (send the server and key,
+//!   watch its stream) and its `service.json` fallback.
 //! - [`error`]: [`Error`], the one error type, with a stable code per
 //!   variant for the app.
 //!

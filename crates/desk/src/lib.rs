@@ -17,6 +17,7 @@
 //! - [`settings`]: [`Settings`], their rules and their file.
 //! - [`demo`] (feature `demo`): the embedded reference service.
 //! - [`error`]: [`Error`], matched by variant, never by text.
+//! - `tests`: flows against the in-process reference service.
 //!
 //! Secrets stay [`onair_api::Secret`]s: the stream key leaves only through
 //! [`Desk::stream_target`] and [`Desk::reveal_key`], which the app hands

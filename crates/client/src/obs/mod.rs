@@ -10,6 +10,8 @@
 //!   stream service settings for Undo, sets `rtmp_custom` `{server, key}`,
 //!   reads them back and says it worked only if they match.
 //! - [`files`]: the `service.json` fallback, with a `.bak`.
+//! - [`protocol`]: the messages, the authentication string, the close
+//!   codes; `testing` (feature `testing`): real OBS Studio for tests.
 //!
 //! Source: the obs-websocket 5.x protocol document (see protocol.rs); the
 //! requests used are GetStreamStatus, GetStreamServiceSettings,

@@ -3,6 +3,17 @@
 //!
 //! Every function takes the [`AppState`] and the [`Caller`] (or an operator
 //! action) and returns an [`ApiResult`]; handlers only parse and delegate.
+//!
+//! # Layout
+//! - [`channels`]: the user and their channels (spec §2, §3).
+//! - [`lives`]: lives, their stream keys and sessions (spec §3, §5).
+//! - [`chat`]: live chat (spec §4 LIVE_CHAT_*).
+//! - [`moderation`]: bans, timed bans, chat admins (spec §4 USER_*).
+//! - [`ingest`]: what a stream does to a live (spec §5).
+//! - [`watch`]: the watch page's rules (who may watch, what it shows).
+//! - [`admin`]: operator actions and demo seeding.
+//! - this module: the caller, the checks shared by all (lengths, control
+//!   characters), row-to-wire helpers.
 
 pub mod admin;
 pub mod channels;
