@@ -11,8 +11,8 @@ use tauri::{AppHandle, Runtime, State};
 use crate::clipboard;
 use crate::error::{ErrorCode, IpcError};
 use crate::models::{
-    AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, LiveView, ModRecordView,
-    ObsView, ProfileView, SessionEventView, StreamSessionView, UiStats,
+    obs_view_of, AppView, ChannelView, ChatEventView, ChatMessageView, CreateLiveInput, LiveView,
+    ModRecordView, ObsView, ProfileView, SessionEventView, StreamSessionView, UiStats,
 };
 use crate::Options;
 
@@ -260,14 +260,16 @@ pub async fn ui_ready(screen: String) -> Result<()> {
 /// OBS as the app sees it now.
 #[tauri::command]
 pub async fn obs_view(desk: State<'_, Desk>) -> Result<ObsView> {
-    Ok((&desk.obs().view().await).into())
+    Ok(obs_view_of(&desk.obs().view().await))
 }
 
 /// Connects to OBS (settings' host and port); a password given is kept in
 /// the OS keyring once OBS took it.
 #[tauri::command]
 pub async fn obs_connect(desk: State<'_, Desk>, password: Option<String>) -> Result<ObsView> {
-    Ok((&desk.obs().connect(&desk.settings().obs, password).await?).into())
+    Ok(obs_view_of(
+        &desk.obs().connect(&desk.settings().obs, password).await?,
+    ))
 }
 
 #[tauri::command]
@@ -279,13 +281,13 @@ pub async fn obs_disconnect(desk: State<'_, Desk>) -> Result<()> {
 /// Send to OBS: the live's server and key.
 #[tauri::command]
 pub async fn obs_send(desk: State<'_, Desk>, live_id: String) -> Result<ObsView> {
-    Ok((&desk.send_to_obs(&live_id).await?).into())
+    Ok(obs_view_of(&desk.send_to_obs(&live_id).await?))
 }
 
 /// Undo the last Send to OBS.
 #[tauri::command]
 pub async fn obs_undo(desk: State<'_, Desk>) -> Result<ObsView> {
-    Ok((&desk.obs().undo(&desk.settings().obs).await?).into())
+    Ok(obs_view_of(&desk.obs().undo(&desk.settings().obs).await?))
 }
 
 /// OBS not running: the live's server and key into OBS's settings file;

@@ -36,7 +36,7 @@ use tauri::{Manager, Runtime};
 use tracing_subscriber::Layer;
 
 use crate::events::{emit, AppChanged};
-use crate::models::{LiveEventView, LoginFinished, ModRecordView, ObsView};
+use crate::models::{LiveEventView, LoginFinished, ModRecordView};
 
 /// Command-line options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -253,7 +253,7 @@ async fn forward<R: Runtime>(
             }
             DeskEvent::Obs(status) => {
                 tray::set_obs_live(&app, status.streaming);
-                emit(&app, ObsView::from(&status));
+                emit(&app, models::obs_view_of(&status));
             }
             DeskEvent::OnAir(on) => tray::set_on_air(&app, on),
             DeskEvent::Moderation(record) => emit(&app, ModRecordView::from(&record)),

@@ -14,7 +14,7 @@ use onair_api::{
 };
 use onair_client::{ChatEvent, LiveEvent, Profile, StreamTarget};
 use onair_desk::{
-    AppState, Field, ModAction, ModRecord, NewLive, ObsState, ObsStatus, Sample, DEMO_PROFILE,
+    AppState, Field, ModAction, ModRecord, NewLive, ObsReport, ObsStatus, Sample, DEMO_PROFILE,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -453,51 +453,13 @@ impl From<&ModRecord> for ModRecordView {
     }
 }
 
-/// OBS as the app sees it: the connection, OBS's stream, its health.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ObsView {
-    pub connected: bool,
-    /// `host:port`.
-    pub endpoint: String,
-    /// obs-websocket's version.
-    pub version: Option<String>,
-    /// OBS is streaming (`outputActive`): streamer mode is on.
-    pub streaming: bool,
-    pub state: ObsState,
-    /// Reconnects of OBS's stream seen on this connection.
-    pub reconnects: u32,
-    pub bitrate_kbps: Option<f64>,
-    /// 0 to 1.
-    pub congestion: f64,
-    /// Frames OBS skipped (`outputSkippedFrames`) of all it sent.
-    #[ts(type = "number")]
-    pub dropped_frames: u64,
-    #[ts(type = "number")]
-    pub total_frames: u64,
-    /// Send replaced settings that Undo can put back.
-    pub can_undo: bool,
-    /// Why it is not connected.
-    pub problem: Option<IpcError>,
-}
+/// OBS as the app sees it (the desk's status, its problem as an IPC
+/// error).
+pub type ObsView = ObsReport<IpcError>;
 
-impl From<&ObsStatus> for ObsView {
-    fn from(s: &ObsStatus) -> Self {
-        Self {
-            connected: s.connected,
-            endpoint: s.endpoint.clone(),
-            version: s.version.clone(),
-            streaming: s.streaming,
-            state: s.state,
-            reconnects: s.reconnects,
-            bitrate_kbps: s.bitrate_kbps,
-            congestion: s.congestion,
-            dropped_frames: s.dropped_frames,
-            total_frames: s.total_frames,
-            can_undo: s.can_undo,
-            problem: s.problem.as_ref().map(IpcError::from),
-        }
-    }
+/// The desk's OBS status for the UI.
+pub fn obs_view_of(status: &ObsStatus) -> ObsView {
+    status.map_problem(|e| IpcError::from(e))
 }
 
 /// One on-air period of a live (spec §5).

@@ -292,6 +292,7 @@ pub fn typescript() -> String {
         UiStats::decl(),
         onair_desk::ObsState::decl(),
         ObsView::decl(),
+        "type ObsView = ObsReport<IpcError>;".to_string(),
         AppChanged::decl(),
         ConfirmStop::decl(),
         union("LiveStatus", &onair_api::LiveStatus::ALL),

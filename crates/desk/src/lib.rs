@@ -43,7 +43,7 @@ use tokio::sync::{mpsc, Mutex};
 pub use chat::{ModAction, ModRecord};
 pub use error::{Error, Field, Result};
 pub use lives::{NewLive, Sample};
-pub use obs::{ObsDesk, ObsState, ObsStatus};
+pub use obs::{ObsDesk, ObsReport, ObsState, ObsStatus};
 pub use session::{AppState, NewProfile, Session, DEMO_PROFILE};
 pub use settings::{ObsPrefs, Settings};
 

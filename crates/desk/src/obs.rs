@@ -56,9 +56,15 @@ impl From<OutputState> for ObsState {
     }
 }
 
+/// OBS as the app sees it, with the desk's [`Error`] as its problem.
+pub type ObsStatus = ObsReport<Error>;
+
 /// OBS as the app sees it: the connection, OBS's stream, its health.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObsStatus {
+/// `P` is what a problem is told as: the desk's [`Error`] here, the
+/// app's IPC error at the edge ([`ObsReport::map_problem`]).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ObsReport<P> {
     pub connected: bool,
     /// `host:port`.
     pub endpoint: String,
@@ -73,21 +79,60 @@ pub struct ObsStatus {
     /// 0 to 1.
     pub congestion: f64,
     /// Frames OBS skipped (`outputSkippedFrames`) of all it sent.
+    #[ts(type = "number")]
     pub dropped_frames: u64,
+    #[ts(type = "number")]
     pub total_frames: u64,
     /// Send replaced settings that Undo can put back.
     pub can_undo: bool,
     /// Why it is not connected.
-    pub problem: Option<Error>,
+    pub problem: Option<P>,
 }
 
-impl ObsStatus {
+impl<P> Default for ObsReport<P> {
+    fn default() -> Self {
+        Self {
+            connected: false,
+            endpoint: String::new(),
+            version: None,
+            streaming: false,
+            state: ObsState::Off,
+            reconnects: 0,
+            bitrate_kbps: None,
+            congestion: 0.0,
+            dropped_frames: 0,
+            total_frames: 0,
+            can_undo: false,
+            problem: None,
+        }
+    }
+}
+
+impl<P> ObsReport<P> {
     /// Not connected to OBS at `endpoint`, and why (when there is a why).
-    pub fn offline(endpoint: &impl std::fmt::Display, problem: Option<Error>) -> Self {
+    pub fn offline(endpoint: &impl std::fmt::Display, problem: Option<P>) -> Self {
         Self {
             endpoint: endpoint.to_string(),
             problem,
             ..Self::default()
+        }
+    }
+
+    /// The same status with its problem told as `f` tells it.
+    pub fn map_problem<Q>(&self, f: impl FnOnce(&P) -> Q) -> ObsReport<Q> {
+        ObsReport {
+            connected: self.connected,
+            endpoint: self.endpoint.clone(),
+            version: self.version.clone(),
+            streaming: self.streaming,
+            state: self.state,
+            reconnects: self.reconnects,
+            bitrate_kbps: self.bitrate_kbps,
+            congestion: self.congestion,
+            dropped_frames: self.dropped_frames,
+            total_frames: self.total_frames,
+            can_undo: self.can_undo,
+            problem: self.problem.as_ref().map(f),
         }
     }
 }

@@ -209,7 +209,7 @@ batchMs: number, };
 
 export type ObsState = "off" | "idle" | "starting" | "live" | "reconnecting" | "stopping";
 
-export type ObsView = { connected: boolean, 
+export type ObsReport<P> = { connected: boolean, 
 /**
  * `host:port`.
  */
@@ -241,7 +241,9 @@ canUndo: boolean,
 /**
  * Why it is not connected.
  */
-problem: IpcError | null, };
+problem: P | null, };
+
+export type ObsView = ObsReport<IpcError>;
 
 export type AppChanged = null;
 
@@ -448,6 +450,6 @@ export const events = {
     listen<AppChanged>("app-changed", (e) => f(e.payload)),
   confirmStop: (f: (payload: ConfirmStop) => void): Promise<UnlistenFn> =>
     listen<ConfirmStop>("confirm-stop", (e) => f(e.payload)),
-  obs: (f: (payload: ObsView) => void): Promise<UnlistenFn> =>
-    listen<ObsView>("obs", (e) => f(e.payload)),
+  obs: (f: (payload: ObsReport<IpcError>) => void): Promise<UnlistenFn> =>
+    listen<ObsReport<IpcError>>("obs", (e) => f(e.payload)),
 };
