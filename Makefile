@@ -70,6 +70,7 @@ fmt-check:
 
 clippy: deps ui
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p onair --no-default-features --locked -- -D warnings
 
 ## tauri-driver, the WebDriver bridge of the end-to-end tests.
 TAURI_DRIVER := $(or $(shell command -v tauri-driver),$(HOME)/.cargo/bin/tauri-driver)
@@ -114,7 +115,7 @@ bench: deps ui
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx libnginx-mod-rtmp
 	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
 	$(CARGO) build --locked --release -p onair-service --features testing --bin onair-ingest-bench
-	$(CARGO) build --locked --release -p onair-client --example watchers_bench
+	$(CARGO) build --locked --release -p onair-tests --example watchers_bench
 	$(CARGO) build --locked --release -p onair --features custom-protocol --bin onair --example app_bench
 	./target/release/onair-service-bench $(BENCH_ARGS)
 	./target/release/onair-ingest-bench $(INGEST_BENCH_ARGS)

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use onair_tests::{app_binary, workspace, Driver};
+use onair_tests::app::{app_binary, workspace, Driver};
 use serde_json::{json, Map};
 
 const ADMIN_TOKEN: &str = "e2e-operator-token-0123456789";

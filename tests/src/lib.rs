@@ -1,114 +1,15 @@
-//! Support for the flows that cross onair's crates (the `[[test]]`
-//! targets of this crate): where the workspace and the app's binary are,
-//! and tauri-driver, the WebDriver bridge to the real app.
+//! onair-tests: the flows that cross onair's crates, and their support.
 //!
 //! # Layout
-//! - this module: [`workspace`], [`app_binary`], [`Driver`], [`free_port`].
+//! - [`app`]: the real app's binary and tauri-driver (for `e2e.rs`).
+//! - [`service`]: the reference service in-process, logins through its
+//!   own page, captured logs (for `client.rs` and `obs.rs`).
 //! - `e2e.rs`: the real app under Xvfb through tauri-driver, on the
 //!   built-in demo service.
+//! - `client.rs`: onair-client against the reference service: the login,
+//!   every call, token refresh, the watchers through outages.
+//! - `obs.rs`: real OBS Studio given a live's server and key by
+//!   onair-client, streaming into the reference service's ingest.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-/// The workspace's root.
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The desktop app's binary of this build (`ONAIR_APP` overrides): the
-/// `onair` beside this test's `deps` directory. Another package's binary
-/// is not built for this crate's tests, so `make test` builds it first.
-pub fn app_binary() -> PathBuf {
-    if let Some(app) = std::env::var_os("ONAIR_APP") {
-        return PathBuf::from(app);
-    }
-    let test = std::env::current_exe().expect("the test's own path");
-    let profile_dir = test
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from target/<profile>/deps");
-    let app = profile_dir.join(format!("onair{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        app.exists(),
-        "{} is missing: build the app first (`cargo build -p onair`; `make test` does)",
-        app.display()
-    );
-    app
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    l.local_addr().expect("its address").port()
-}
-
-/// tauri-driver in its own process group, stopped with the group.
-#[derive(Debug)]
-pub struct Driver {
-    child: Child,
-    pub port: u16,
-}
-
-impl Driver {
-    /// A driver whose apps keep their data under `home`, log in (through
-    /// the scripted browser) as `user`, and run their demo service with
-    /// the operator token `admin_token`.
-    pub fn start(home: &Path, user: &str, admin_token: &str) -> Self {
-        let port = free_port();
-        let log = std::fs::File::create(home.join(format!("driver-{user}.log")))
-            .expect("the driver's log file");
-        let mut cmd = Command::new(driver_path());
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &(port + 1).to_string(),
-        ])
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("BROWSER", workspace().join("scripts/scripted-browser"))
-        .env("ONAIR_BROWSER_USER", user)
-        .env(
-            "ONAIR_BROWSER_CACERT",
-            home.join("data/dev.onair.desktop/demo-service/cert.pem"),
-        )
-        .env("ONAIR_DEMO_ADMIN_TOKEN", admin_token)
-        .env("NO_AT_BRIDGE", "1")
-        // WebKit's automation answers some commands after the page's next
-        // presentation update; painted without compositing, an idle page
-        // (an ended live) never presents again and the command hangs. The
-        // test keeps WebKit's default (composited) rendering.
-        .env("ONAIR_GPU", "1")
-        .stdout(Stdio::from(log.try_clone().expect("the log again")))
-        .stderr(Stdio::from(log));
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd
-            .spawn()
-            .expect("tauri-driver (cargo install tauri-driver)");
-        Self { child, port }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn driver_path() -> PathBuf {
-    std::env::var_os("TAURI_DRIVER")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let home = std::env::var_os("CARGO_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))?;
-            Some(home.join("bin/tauri-driver"))
-        })
-        .unwrap_or_else(|| "tauri-driver".into())
-}
+pub mod app;
+pub mod service;

@@ -3,8 +3,6 @@
 //! from the in-process reference service. `make test` installs OBS and
 //! ffmpeg and runs this with `--include-ignored`.
 
-mod support;
-
 use std::time::Duration;
 
 use onair_api::Secret;
@@ -13,7 +11,7 @@ use onair_client::obs::files::{read_service, ObsFiles};
 use onair_client::obs::testing::{RealObs, RtmpSink};
 use onair_client::obs::{Obs, ObsError, ObsEvent, OutputState, ServiceSettings};
 use onair_client::StreamTarget;
-use support::*;
+use onair_tests::service::*;
 use tokio::sync::mpsc;
 
 /// Waits for StreamStateChanged with this `outputActive`.

@@ -1,8 +1,6 @@
 //! The client core against the real reference service: in-process, over
 //! TLS, on 127.0.0.1 port 0.
 
-mod support;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +10,8 @@ use onair_client::{
     follow_chat, watch_live, AuthStatus, ChatEvent, ChatOptions, Credentials, Error, KeyringStore,
     LiveEvent, LoginError, LoginSlot, MemoryStore, StreamTarget, TokenStore, WatchOptions,
 };
+use onair_tests::service::*;
 use reqwest::Method;
-use support::*;
 use tokio::sync::mpsc;
 
 const SOON: Duration = Duration::from_secs(10);

@@ -10,10 +10,7 @@
 //! 2. Live watcher: 100 lives on air, 100 watchers at the spec's 5 s; CPU
 //!    of their thread and the process's resident memory before and after.
 //!
-//! Run: `cargo run --release -p onair-client --example watchers_bench [-- --quick]`.
-
-#[path = "../tests/support/mod.rs"]
-mod support;
+//! Run: `cargo run --release -p onair-tests --example watchers_bench [-- --quick]`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use onair_api::{CreateLive, Scope};
 use onair_client::{follow_chat, watch_live, ChatEvent, ChatOptions, LiveEvent, WatchOptions};
+use onair_tests::service::{login_client, Svc};
 use reqwest::Method;
-use support::{login_client, Svc};
 
 /// CPU time of the calling thread (Linux: `/proc/thread-self/schedstat`).
 fn thread_cpu() -> Duration {

@@ -1,8 +1,6 @@
-//! Helpers of the client tests: the reference service in-process on
-//! 127.0.0.1 port 0 over real TLS, a profile pinned to its certificate,
-//! a scripted browser, and captured logs.
-
-#![allow(dead_code)]
+//! The reference service in-process on 127.0.0.1 port 0 over real TLS, a
+//! profile pinned to its certificate, a scripted browser, and captured
+//! logs: for the client's flows against it.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -23,6 +21,14 @@ pub struct Svc {
     pub clock: Arc<ManualClock>,
     /// Trusts only the service's certificate; does not follow redirects.
     pub http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Svc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Svc")
+            .field("base_url", &self.running.base_url())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Svc {
