@@ -6,7 +6,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 use ts_rs::TS;
 
-use crate::models::{LiveEventView, LoginFinished, ModRecordView, ObsView};
+use crate::models::{IngestView, LiveEventView, LoginFinished, ModRecordView, ObsView};
 
 /// A payload that is an event of its own.
 pub trait IpcEvent: Serialize + Clone + TS {
@@ -45,6 +45,7 @@ events! {
     AppChanged => "app-changed", "appChanged";
     ConfirmStop => "confirm-stop", "confirmStop";
     ObsView => "obs", "obs";
+    IngestView => "ingest", "ingest";
 }
 
 /// Sends an event to every window.

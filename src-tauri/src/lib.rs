@@ -36,7 +36,7 @@ use tauri::{Manager, Runtime};
 use tracing_subscriber::Layer;
 
 use crate::events::{emit, AppChanged};
-use crate::models::{LiveEventView, LoginFinished, ModRecordView};
+use crate::models::{IngestView, LiveEventView, LoginFinished, ModRecordView};
 
 /// Command-line options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -255,9 +255,37 @@ async fn forward<R: Runtime>(
                 tray::set_obs_live(&app, status.streaming);
                 emit(&app, models::obs_view_of(&status));
             }
-            DeskEvent::OnAir(on) => tray::set_on_air(&app, on),
+            DeskEvent::Air(air) => tray::set_air(&app, air),
+            DeskEvent::Ingest(health) => emit(&app, IngestView::from(&health)),
+            DeskEvent::SignalLost { title, ends_in } => notify_signal_lost(&app, &title, ends_in),
             DeskEvent::Moderation(record) => emit(&app, ModRecordView::from(&record)),
         }
+    }
+}
+
+/// A desktop notification: the live is on air, and its stream stopped
+/// arriving (the tray says "no signal" too).
+fn notify_signal_lost<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    title: &str,
+    ends_in: Option<std::time::Duration>,
+) {
+    let body = match ends_in {
+        Some(left) => format!(
+            "{title}: the stream stopped arriving. The service ends the live in {} s unless it comes back.",
+            left.as_secs()
+        ),
+        None => format!("{title}: the stream stopped arriving; the live is still on air."),
+    };
+    notify(app, "No signal", &body);
+}
+
+/// A desktop notification, sent from Rust (the webview needs no
+/// permission).
+pub(crate) fn notify<R: Runtime>(app: &tauri::AppHandle<R>, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "notification");
     }
 }
 
@@ -270,7 +298,6 @@ fn notify_forced_end<R: Runtime>(
     obs: Option<ObsAfterEnd>,
 ) {
     use onair_api::EndReason;
-    use tauri_plugin_notification::NotificationExt;
     let why = match reason {
         Some(EndReason::ChannelDisabled) => "the channel was disabled",
         Some(EndReason::StreamerBanned) => "the account was banned",
@@ -278,26 +305,19 @@ fn notify_forced_end<R: Runtime>(
         Some(EndReason::SignalLost) => "the stream stopped arriving",
         _ => "the service ended it",
     };
-    let shown = app
-        .notification()
-        .builder()
-        .title("Your live has ended")
-        .body(format!(
-            "{title}: {why}.{}",
-            match obs {
-                None => String::new(),
-                Some(ObsAfterEnd::StillStreaming) =>
-                    " OBS is still streaming: stop it from onair's dashboard (Stop OBS stream)."
-                        .into(),
-                Some(ObsAfterEnd::Stopped) => " OBS's stream was stopped.".into(),
-                Some(ObsAfterEnd::StopFailed(e)) =>
-                    format!(" OBS's stream could not be stopped: {e}"),
-            }
-        ))
-        .show();
-    if let Err(e) = shown {
-        tracing::warn!(error = %e, "notification");
-    }
+    let after = match obs {
+        None => String::new(),
+        Some(ObsAfterEnd::StillStreaming) => {
+            " OBS is still streaming: stop it from onair's dashboard (Stop OBS stream).".into()
+        }
+        Some(ObsAfterEnd::Stopped) => " OBS's stream was stopped.".into(),
+        Some(ObsAfterEnd::StopFailed(e)) => format!(" OBS's stream could not be stopped: {e}"),
+    };
+    notify(
+        app,
+        "Your live has ended",
+        &format!("{title}: {why}.{after}"),
+    );
 }
 
 /// Logs to stderr and to `onair.log` in the app's log dir (Tauri's

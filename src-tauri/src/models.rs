@@ -9,8 +9,9 @@
 //! (settings, a moderation action, a chart sample) are the desk's.
 
 use onair_api::{
-    Channel, ChatMessage, EndReason, EventKind, Live, LiveStatus, OptionalApi, Scope, Session,
-    SessionEvent, SessionStatus, Timestamp, User,
+    Channel, ChatMessage, ClientInfo, EndReason, EventKind, Extension, IngestHealth, Live,
+    LiveStatus, LiveStream, OptionalApi, Scope, Session, SessionEvent, SessionStatus, Signal,
+    Timestamp, User, Verdict,
 };
 use onair_client::{ChatEvent, LiveEvent, Profile, StreamTarget};
 use onair_desk::{
@@ -69,6 +70,9 @@ pub struct SessionView {
     /// The optional APIs (spec §4) in use.
     #[ts(type = "OptionalApi[]")]
     pub optional_apis: Vec<OptionalApi>,
+    /// The onair extensions the service offers (`INGEST`: the ingest card).
+    #[ts(type = "Extension[]")]
+    pub extensions: Vec<Extension>,
 }
 
 impl From<&onair_desk::Session> for SessionView {
@@ -77,6 +81,7 @@ impl From<&onair_desk::Session> for SessionView {
             profile: (&s.profile).into(),
             user: (&s.user).into(),
             optional_apis: s.optional_apis.clone(),
+            extensions: s.extensions.clone(),
         }
     }
 }
@@ -217,6 +222,114 @@ pub struct LiveView {
     /// The ingest server (`rtmpPath` without its key), or null when the
     /// path is not a usable ingest URL.
     pub server: Option<String>,
+    /// The stream's state, where the service tells (its `INGEST`
+    /// extension).
+    pub stream: Option<StreamView>,
+}
+
+/// A live's stream as the service sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamView {
+    #[ts(type = "Signal")]
+    pub signal: Signal,
+    pub auto_start: bool,
+    pub auto_stop: bool,
+    /// Seconds without a signal before an on-air live ends.
+    #[ts(type = "number")]
+    pub stop_timeout: u64,
+    /// RFC 3339, while the signal is interrupted: since when.
+    pub interrupted_at: Option<String>,
+}
+
+impl From<&LiveStream> for StreamView {
+    fn from(s: &LiveStream) -> Self {
+        Self {
+            signal: s.signal,
+            auto_start: s.auto_start,
+            auto_stop: s.auto_stop,
+            stop_timeout: s.stop_timeout,
+            interrupted_at: s.interrupted_at.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// What the service's ingest receives (its `INGEST` extension).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestView {
+    pub live_id: String,
+    #[ts(type = "Signal")]
+    pub signal: Signal,
+    #[ts(type = "Verdict")]
+    pub verdict: Verdict,
+    /// Why the verdict is not `excellent`, in the service's words.
+    pub reasons: Vec<String>,
+    pub codec: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub frame_rate: Option<f64>,
+    /// Seconds between key frames.
+    pub keyframe_interval: Option<f64>,
+    /// kbit/s over the last 1 s and 10 s.
+    pub video_kbps: Option<f64>,
+    pub video_10s_kbps: Option<f64>,
+    pub audio_kbps: Option<f64>,
+    pub audio_codec: Option<String>,
+    pub sample_rate: Option<u32>,
+    #[ts(type = "number")]
+    pub timestamp_gaps: u64,
+    /// Milliseconds since the last frame.
+    #[ts(type = "number | null")]
+    pub since_last_frame_ms: Option<u64>,
+    /// RFC 3339: when this publisher was admitted.
+    pub publishing_since: Option<String>,
+    pub publisher: Option<PublisherView>,
+}
+
+impl From<&IngestHealth> for IngestView {
+    fn from(h: &IngestHealth) -> Self {
+        let (v, a) = (h.video.as_ref(), h.audio.as_ref());
+        Self {
+            live_id: h.live_id.to_string(),
+            signal: h.signal,
+            verdict: h.verdict,
+            reasons: h.reasons.clone(),
+            codec: v.map(|v| v.codec.clone()),
+            width: v.and_then(|v| v.width),
+            height: v.and_then(|v| v.height),
+            frame_rate: v.and_then(|v| v.frame_rate),
+            keyframe_interval: v.and_then(|v| v.keyframe_interval),
+            video_kbps: v.map(|v| v.bitrate_kbps),
+            video_10s_kbps: v.map(|v| v.bitrate_10s_kbps),
+            audio_kbps: a.map(|a| a.bitrate_kbps),
+            audio_codec: a.map(|a| a.codec.clone()),
+            sample_rate: a.and_then(|a| a.sample_rate),
+            timestamp_gaps: h.timestamp_gaps,
+            since_last_frame_ms: h.since_last_frame_ms,
+            publishing_since: h.publishing_since.as_ref().map(ToString::to_string),
+            publisher: h.publisher.as_ref().map(PublisherView::from),
+        }
+    }
+}
+
+/// Who publishes a stream (never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PublisherView {
+    /// `ip:port`.
+    pub address: String,
+    /// The encoder, as it names itself (OBS, ffmpeg's Lavf, ...).
+    pub encoder: Option<String>,
+}
+
+impl From<&ClientInfo> for PublisherView {
+    fn from(c: &ClientInfo) -> Self {
+        Self {
+            address: format!("{}:{}", c.ip, c.port),
+            encoder: c.encoder.clone(),
+        }
+    }
 }
 
 impl From<&Live> for LiveView {
@@ -239,6 +352,7 @@ impl From<&Live> for LiveView {
             server: StreamTarget::from_rtmp_path(&l.rtmp_path)
                 .ok()
                 .map(|t| t.server),
+            stream: l.stream.as_ref().map(StreamView::from),
         }
     }
 }
@@ -276,7 +390,7 @@ impl TryFrom<CreateLiveInput> for NewLive {
 }
 
 /// What the live watcher says, for the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum LiveEventView {
     /// `sample`: the poll's counters for the chart, while on air.
@@ -475,6 +589,8 @@ pub struct StreamSessionView {
     pub status: SessionStatus,
     #[ts(type = "EndReason | null")]
     pub end_reason: Option<EndReason>,
+    /// Who published, where the service tells.
+    pub publisher: Option<PublisherView>,
 }
 
 impl From<&Session> for StreamSessionView {
@@ -486,6 +602,7 @@ impl From<&Session> for StreamSessionView {
             duration_sec: s.duration_sec,
             status: s.status,
             end_reason: s.end_reason,
+            publisher: s.client_info.as_ref().map(PublisherView::from),
         }
     }
 }

@@ -7,7 +7,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
-use onair_desk::Desk;
+use onair_desk::{Air, Desk};
 
 use crate::clipboard;
 use crate::events::{self, ConfirmStop};
@@ -53,7 +53,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                             Ok(_) => "The live's server and key are in OBS.".to_owned(),
                             Err(e) => e.message(),
                         };
-                        notify(&app, "Send to OBS", &said);
+                        crate::notify(&app, "Send to OBS", &said);
                     });
                 }
                 "stop" => {
@@ -92,14 +92,15 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// What the tray shows: the live on air, OBS streaming.
-static LOOK: std::sync::Mutex<(bool, bool)> = std::sync::Mutex::new((false, false));
+/// What the tray shows: the watched live (on air, without its signal, or
+/// off air), and whether OBS is streaming.
+static LOOK: std::sync::Mutex<(Air, bool)> = std::sync::Mutex::new((Air::Off, false));
 
 /// Switches the tray between its on-air and off-air looks.
-pub fn set_on_air<R: Runtime>(app: &AppHandle<R>, on_air: bool) {
+pub fn set_air<R: Runtime>(app: &AppHandle<R>, air: Air) {
     let look = {
         let mut look = LOOK.lock().expect("tray lock");
-        look.0 = on_air;
+        look.0 = air;
         *look
     };
     show_look(app, look);
@@ -118,19 +119,25 @@ pub fn set_obs_live<R: Runtime>(app: &AppHandle<R>, obs_live: bool) {
     show_look(app, look);
 }
 
-/// The tray's words: "ON AIR", "OBS live", both, or none.
-fn label((on_air, obs_live): (bool, bool)) -> &'static str {
-    match (on_air, obs_live) {
-        (true, true) => "ON AIR · OBS live",
-        (true, false) => "ON AIR",
-        (false, true) => "OBS live",
-        (false, false) => "",
-    }
+/// The tray's words: "ON AIR" (or "ON AIR · no signal"), "OBS live",
+/// both, or none.
+fn label((air, obs_live): (Air, bool)) -> String {
+    let air = match air {
+        Air::On => Some("ON AIR"),
+        Air::NoSignal => Some("ON AIR · no signal"),
+        Air::Off => None,
+    };
+    let obs = obs_live.then_some("OBS live");
+    [air, obs]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
-fn show_look<R: Runtime>(app: &AppHandle<R>, look: (bool, bool)) {
+fn show_look<R: Runtime>(app: &AppHandle<R>, look: (Air, bool)) {
     if let Some(tray) = app.tray_by_id(TRAY) {
-        if let Ok(i) = icon(look.0) {
+        if let Ok(i) = icon(look.0 != Air::Off) {
             let _ = tray.set_icon(Some(i));
         }
         let text = label(look);
@@ -141,26 +148,26 @@ fn show_look<R: Runtime>(app: &AppHandle<R>, look: (bool, bool)) {
         }));
         // Text beside the icon where the platform has it (Linux panels,
         // macOS menu bar); Linux trays have no tooltips.
-        let _ = tray.set_title((!text.is_empty()).then_some(text));
-        tracing::info!(on_air = look.0, obs_live = look.1, "tray");
-    }
-}
-
-/// A desktop notification (what a tray action did).
-fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
-    use tauri_plugin_notification::NotificationExt;
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
-        tracing::warn!(error = %e, "notification");
+        let _ = tray.set_title((!text.is_empty()).then_some(text.as_str()));
+        tracing::info!(air = ?look.0, obs_live = look.1, "tray");
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use onair_desk::Air;
+
     #[test]
     fn tray_words() {
-        assert_eq!(super::label((true, true)), "ON AIR · OBS live");
-        assert_eq!(super::label((false, true)), "OBS live");
-        assert_eq!(super::label((true, false)), "ON AIR");
-        assert_eq!(super::label((false, false)), "");
+        let label = super::label;
+        assert_eq!(label((Air::On, true)), "ON AIR · OBS live");
+        assert_eq!(
+            label((Air::NoSignal, true)),
+            "ON AIR · no signal · OBS live"
+        );
+        assert_eq!(label((Air::NoSignal, false)), "ON AIR · no signal");
+        assert_eq!(label((Air::Off, true)), "OBS live");
+        assert_eq!(label((Air::On, false)), "ON AIR");
+        assert_eq!(label((Air::Off, false)), "");
     }
 }

@@ -277,6 +277,9 @@ pub fn typescript() -> String {
         ChannelView::decl(),
         StatView::decl(),
         LiveView::decl(),
+        StreamView::decl(),
+        IngestView::decl(),
+        PublisherView::decl(),
         CreateLiveInput::decl(),
         LiveEventView::decl(),
         onair_desk::NewProfile::decl(),
@@ -303,6 +306,9 @@ pub fn typescript() -> String {
         union("EventKind", &onair_api::EventKind::ALL),
         union("OptionalApi", &onair_api::OptionalApi::ALL),
         union("TokenForm", &onair_client::TokenForm::ALL),
+        union("Signal", &onair_api::Signal::ALL),
+        union("Verdict", &onair_api::Verdict::ALL),
+        union("Extension", &onair_api::Extension::ALL),
     ];
     let mut out = String::from(
         "// Generated from src-tauri (models, commands, events) by `cargo test -p onair`\n\

@@ -33,6 +33,9 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// Every variant, in declaration order.
+    pub const ALL: [Signal; 3] = [Signal::Receiving, Signal::Interrupted, Signal::None];
+
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,6 +98,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every variant, in declaration order.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Excellent,
+        Verdict::Good,
+        Verdict::Poor,
+        Verdict::NoSignal,
+    ];
+
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -238,6 +249,9 @@ pub enum Extension {
 }
 
 impl Extension {
+    /// Every variant, in declaration order.
+    pub const ALL: [Extension; 1] = [Extension::Ingest];
+
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -224,7 +224,9 @@ struct Inner {
     tokens: tokio::sync::Mutex<TokenState>,
     account: Mutex<Option<String>>,
     status: watch::Sender<AuthStatus>,
-    optional: Mutex<Option<Vec<OptionalApi>>>,
+    /// What the service offers, asked once: the usable optional APIs and
+    /// the onair extensions.
+    offer: Mutex<Option<(Vec<OptionalApi>, Vec<onair_api::Extension>)>>,
     own_stops: Mutex<HashSet<String>>,
     refreshes: AtomicU64,
 }
@@ -261,7 +263,7 @@ impl Client {
             tokens: tokio::sync::Mutex::new(state),
             account: Mutex::new(account),
             status: watch::Sender::new(AuthStatus::LoggedIn),
-            optional: Mutex::new(None),
+            offer: Mutex::new(None),
             own_stops: Mutex::new(HashSet::new()),
             refreshes: AtomicU64::new(0),
         }))
@@ -596,16 +598,26 @@ impl Client {
     /// when it answers, else the profile's list; an API whose dependency is
     /// off is off too. Asked once per client.
     pub async fn optional_apis(&self) -> Result<Vec<OptionalApi>> {
-        if let Some(known) = self.0.optional.lock().expect("optional lock").clone() {
+        Ok(self.offer().await?.0)
+    }
+
+    /// The onair extensions this service offers (`/capabilities`; none
+    /// when it has no such call). Asked once per client.
+    pub async fn extensions(&self) -> Result<Vec<onair_api::Extension>> {
+        Ok(self.offer().await?.1)
+    }
+
+    async fn offer(&self) -> Result<(Vec<OptionalApi>, Vec<onair_api::Extension>)> {
+        if let Some(known) = self.0.offer.lock().expect("offer lock").clone() {
             return Ok(known);
         }
-        let on = match self.capabilities().await? {
-            Some(c) => c.optional_apis,
-            None => self.profile().optional_apis.clone(),
+        let (on, extensions) = match self.capabilities().await? {
+            Some(c) => (c.optional_apis, c.extensions),
+            None => (self.profile().optional_apis.clone(), Vec::new()),
         };
-        let usable = OptionalApi::usable(&on);
-        *self.0.optional.lock().expect("optional lock") = Some(usable.clone());
-        Ok(usable)
+        let offer = (OptionalApi::usable(&on), extensions);
+        *self.0.offer.lock().expect("offer lock") = Some(offer.clone());
+        Ok(offer)
     }
 
     pub async fn require(&self, api: OptionalApi) -> Result<()> {

@@ -38,6 +38,22 @@ use std::sync::Arc;
 
 use onair_api::{EndReason, User};
 use onair_client::{Client, Connector, LiveEvent, LoginSlot, TokenStore, Watch};
+
+/// A task that stops when this handle is dropped.
+#[derive(Debug)]
+pub(crate) struct Task(tokio::task::AbortHandle);
+
+impl Task {
+    pub(crate) fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        Task(tokio::spawn(f).abort_handle())
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 use tokio::sync::{mpsc, Mutex};
 
 pub use chat::{ModAction, ModRecord};
@@ -58,8 +74,19 @@ pub enum DeskEvent {
         event: LiveEvent,
         sample: Option<Sample>,
     },
-    /// On air or not, for the tray (on a change of status).
-    OnAir(bool),
+    /// On air, on air without a signal, or off air, for the tray (on a
+    /// change).
+    Air(Air),
+    /// What the service's ingest receives for the watched live (its
+    /// `INGEST` extension), every [`lives::INGEST_EVERY`].
+    Ingest(onair_api::IngestHealth),
+    /// The watched live is on air but its stream stopped arriving more
+    /// than [`lives::NO_SIGNAL_AFTER`] ago (a desktop notification);
+    /// `ends_in`: when the service ends it on its own, if it does.
+    SignalLost {
+        title: String,
+        ends_in: Option<std::time::Duration>,
+    },
     /// The service ended the watched live (a desktop notification).
     ForcedEnd {
         title: String,
@@ -71,6 +98,16 @@ pub enum DeskEvent {
     Obs(ObsStatus),
     /// A moderation call was made (or refused).
     Moderation(ModRecord),
+}
+
+/// The watched live as the tray shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Air {
+    Off,
+    On,
+    /// On air, and the stream stopped arriving more than
+    /// [`lives::NO_SIGNAL_AFTER`] ago.
+    NoSignal,
 }
 
 /// OBS's stream when the service ended the live.
@@ -126,9 +163,9 @@ struct State {
     /// Bumped by every login started, so only the newest one's outcome
     /// reaches the screen.
     login_attempt: u64,
-    /// The live the dashboard shows (the tray's copy and stop act on it)
-    /// and its watcher.
-    watch: Option<(String, Watch)>,
+    /// The live the dashboard shows (the tray's copy and stop act on it),
+    /// its watcher and its ingest's.
+    watch: Option<lives::Watched>,
     /// The chat follower of the chat pane.
     chat: Option<Watch>,
 }

@@ -3,16 +3,39 @@
 //! tray's on-air state, and what happens to OBS when the service ends it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use onair_api::{
-    Channel, CreateLive, Live, LiveStatus, Scope, Session, SessionEvent, StatusFilter, Timestamp,
+    Channel, CreateLive, Extension, IngestHealth, Live, LiveStatus, Scope, Session, SessionEvent,
+    Signal, StatusFilter, Timestamp,
 };
-use onair_client::{watch_live, LiveEvent, StreamTarget, WatchOptions};
+use onair_client::{watch_live, Client, LiveEvent, StreamTarget, Watch, WatchOptions};
 use serde::Serialize;
+use tokio::sync::mpsc::UnboundedSender;
 use ts_rs::TS;
 
 use crate::error::{Error, Field, Result};
-use crate::{Desk, DeskEvent, ObsAfterEnd, SeriesMap};
+use crate::{Air, Desk, DeskEvent, ObsAfterEnd, SeriesMap, Task};
+
+/// How often the ingest's health is asked for while a live is watched
+/// (its shortest window is 1 s, its verdict's 10 s).
+pub const INGEST_EVERY: Duration = Duration::from_secs(2);
+
+/// A live on air whose stream stopped arriving this long ago has "no
+/// signal" (a blip of a reconnecting encoder does not count).
+pub const NO_SIGNAL_AFTER: Duration = Duration::from_secs(10);
+
+/// The live the dashboard shows, with what follows it; dropping it stops
+/// them.
+#[derive(Debug)]
+pub(crate) struct Watched {
+    pub(crate) live_id: String,
+    _watch: Watch,
+    _ingest: Option<Task>,
+}
+
+/// The newest ingest health of the watched live.
+type LatestIngest = Arc<std::sync::Mutex<Option<IngestHealth>>>;
 
 /// Samples kept per live (about 14 h at the 5 s poll).
 pub const MAX_SAMPLES: usize = 10_000;
@@ -24,7 +47,7 @@ const NOW_AHEAD_MS: i64 = 20_000;
 pub(crate) type Series = Arc<std::sync::Mutex<SeriesMap>>;
 
 /// One poll of a live's counters, for the dashboard chart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Sample {
     /// Milliseconds since the Unix epoch.
@@ -36,6 +59,11 @@ pub struct Sample {
     pub likes: u64,
     #[ts(type = "number")]
     pub chats: u64,
+    /// What the service's ingest received (audio and video, kbit/s over
+    /// its last 10 s), when it tells and a stream arrives.
+    pub received_kbps: Option<f64>,
+    /// What OBS said it sent (kbit/s), while onair's OBS streams.
+    pub sent_kbps: Option<f64>,
 }
 
 /// A live to create.
@@ -110,13 +138,13 @@ impl Desk {
 
     pub async fn start_live(&self, live_id: &str) -> Result<Live> {
         let live = self.client().await?.start_live(live_id).await?;
-        self.emit(DeskEvent::OnAir(live.status == LiveStatus::OnAir));
+        self.emit(DeskEvent::Air(air_of(&live, Timestamp::now())));
         Ok(live)
     }
 
     pub async fn stop_live(&self, live_id: &str) -> Result<Live> {
         let live = self.client().await?.stop_live(live_id).await?;
-        self.emit(DeskEvent::OnAir(false));
+        self.emit(DeskEvent::Air(Air::Off));
         Ok(live)
     }
 
@@ -165,29 +193,59 @@ impl Desk {
     }
 
     /// Watches one live for the dashboard (replacing the one before), at
-    /// the spec's 5 s. Its changes leave as [`DeskEvent::Live`]; the
-    /// tray's state as [`DeskEvent::OnAir`]; an end by the service as
+    /// the spec's 5 s, and its ingest every [`INGEST_EVERY`] where the
+    /// service tells. Its changes leave as [`DeskEvent::Live`] and
+    /// [`DeskEvent::Ingest`]; the tray's state as [`DeskEvent::Air`] (with
+    /// [`DeskEvent::SignalLost`] when the stream has been gone
+    /// [`NO_SIGNAL_AFTER`]); an end by the service as
     /// [`DeskEvent::ForcedEnd`], after OBS's stream was stopped when the
     /// settings ask for it.
     pub async fn watch(&self, live_id: &str) -> Result<()> {
         let client = self.client().await?;
-        let (watch, mut rx) = watch_live(client, live_id, WatchOptions::live());
-        self.state.lock().await.watch = Some((live_id.to_owned(), watch));
+        let (watch, mut rx) = watch_live(client.clone(), live_id, WatchOptions::live());
+        let latest = LatestIngest::default();
+        let tells = client.extensions().await.unwrap_or_default();
+        let ingest = tells.contains(&Extension::Ingest).then(|| {
+            Task::spawn(poll_ingest(
+                client,
+                live_id.to_owned(),
+                self.events.clone(),
+                latest.clone(),
+            ))
+        });
+        self.state.lock().await.watch = Some(Watched {
+            live_id: live_id.to_owned(),
+            _watch: watch,
+            _ingest: ingest,
+        });
         let events = self.events.clone();
         let series = self.series.clone();
         let (obs, settings) = (self.obs.clone(), self.settings.clone());
         tokio::spawn(async move {
+            let mut air = None;
             while let Some(event) = rx.recv().await {
-                // The tray follows the status, not every poll's counters.
                 let sample = match &event {
-                    LiveEvent::Snapshot(l) => {
-                        let _ = events.send(DeskEvent::OnAir(l.status == LiveStatus::OnAir));
-                        record(&series, l)
-                    }
-                    LiveEvent::Updated(l) => record(&series, l),
-                    LiveEvent::StatusChanged { to, .. } => {
-                        let _ = events.send(DeskEvent::OnAir(*to == LiveStatus::OnAir));
-                        None
+                    LiveEvent::Snapshot(l) | LiveEvent::Updated(l) => {
+                        // The tray follows the status and the signal, not
+                        // every poll's counters.
+                        let now = air_of(l, Timestamp::now());
+                        if air != Some(now) {
+                            if now == Air::NoSignal {
+                                let _ = events.send(DeskEvent::SignalLost {
+                                    title: l.title.clone(),
+                                    ends_in: ends_in(l, Timestamp::now()),
+                                });
+                            }
+                            let _ = events.send(DeskEvent::Air(now));
+                            air = Some(now);
+                        }
+                        let received = latest
+                            .lock()
+                            .expect("ingest lock")
+                            .as_ref()
+                            .and_then(received_kbps);
+                        let sent = obs.view().await.bitrate_kbps;
+                        record(&series, l, received, sent)
                     }
                     LiveEvent::ForcedEnd { live, reason } => {
                         let prefs = settings.lock().expect("settings lock").obs.clone();
@@ -223,7 +281,7 @@ impl Desk {
     /// The live the dashboard shows, if any.
     pub async fn watched(&self) -> Option<String> {
         let st = self.state.lock().await;
-        st.watch.as_ref().map(|(id, _)| id.clone())
+        st.watch.as_ref().map(|w| w.live_id.clone())
     }
 
     /// The counters seen for a live since onair started watching it.
@@ -237,9 +295,87 @@ impl Desk {
     }
 }
 
+/// Asks the service's ingest about a live every [`INGEST_EVERY`] until the
+/// watch ends (or the service will not say: not found, not allowed).
+async fn poll_ingest(
+    client: Client,
+    live_id: String,
+    events: UnboundedSender<DeskEvent>,
+    latest: LatestIngest,
+) {
+    let mut every = tokio::time::interval(INGEST_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match client.ingest(&live_id).await {
+            Ok(health) => {
+                *latest.lock().expect("ingest lock") = Some(health.clone());
+                if events.send(DeskEvent::Ingest(health)).is_err() {
+                    return;
+                }
+            }
+            Err(
+                onair_client::Error::NotFound(_)
+                | onair_client::Error::Forbidden(_)
+                | onair_client::Error::NotSupported(_),
+            ) => return,
+            // Offline, a 5xx, a login to renew: the live watcher says so;
+            // the next tick tries again.
+            Err(_) => {}
+        }
+    }
+}
+
+/// What the ingest receives, audio and video, over its last 10 s; `None`
+/// while nothing arrives.
+fn received_kbps(h: &IngestHealth) -> Option<f64> {
+    if h.signal != Signal::Receiving {
+        return None;
+    }
+    let video = h.video.as_ref().map_or(0.0, |v| v.bitrate_10s_kbps);
+    let audio = h.audio.as_ref().map_or(0.0, |a| a.bitrate_10s_kbps);
+    Some((video + audio).round())
+}
+
+/// Since when a live's stream has been away, when it is.
+fn interrupted_for(live: &Live, now: Timestamp) -> Option<Duration> {
+    let stream = live.stream.as_ref()?;
+    if stream.signal != Signal::Interrupted {
+        return None;
+    }
+    let since = stream.interrupted_at.as_ref()?;
+    Some(Duration::from_millis(
+        u64::try_from(now.millis() - since.millis()).unwrap_or(0),
+    ))
+}
+
+/// The tray's state of a live at `now`.
+pub fn air_of(live: &Live, now: Timestamp) -> Air {
+    if live.status != LiveStatus::OnAir {
+        return Air::Off;
+    }
+    match interrupted_for(live, now) {
+        Some(away) if away >= NO_SIGNAL_AFTER => Air::NoSignal,
+        _ => Air::On,
+    }
+}
+
+/// When the service ends a live whose stream is away (its `stopTimeout`),
+/// if it ends it on its own.
+fn ends_in(live: &Live, now: Timestamp) -> Option<Duration> {
+    let stream = live.stream.as_ref().filter(|s| s.auto_stop)?;
+    let away = interrupted_for(live, now)?;
+    Some(Duration::from_secs(stream.stop_timeout).saturating_sub(away))
+}
+
 /// Appends a poll's counters while the live is on air; returns the sample
 /// (the dashboard's chart takes the same one).
-fn record(series: &Series, live: &Live) -> Option<Sample> {
+fn record(
+    series: &Series,
+    live: &Live,
+    received_kbps: Option<f64>,
+    sent_kbps: Option<f64>,
+) -> Option<Sample> {
     let (Some(stat), LiveStatus::OnAir) = (&live.live_stat, live.status) else {
         return None;
     };
@@ -248,6 +384,8 @@ fn record(series: &Series, live: &Live) -> Option<Sample> {
         viewers: stat.viewer_count,
         likes: stat.like_count,
         chats: stat.chat_count,
+        received_kbps,
+        sent_kbps,
     };
     let mut all = series.lock().expect("series lock");
     let s = all.entry(live.live_id.to_string()).or_default();

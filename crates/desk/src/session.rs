@@ -23,6 +23,8 @@ pub struct Session {
     pub user: User,
     /// The optional APIs (spec §4) in use.
     pub optional_apis: Vec<OptionalApi>,
+    /// The onair extensions the service offers (`INGEST`).
+    pub extensions: Vec<onair_api::Extension>,
 }
 
 /// What the app shows at start.
@@ -144,7 +146,7 @@ impl Desk {
             st.set_connector(None);
         }
         self.slot.cancel();
-        self.emit(DeskEvent::OnAir(false));
+        self.emit(DeskEvent::Air(crate::Air::Off));
         self.view().await
     }
 
@@ -250,7 +252,7 @@ impl Desk {
             st.user = None;
             st.client.take()
         };
-        self.emit(DeskEvent::OnAir(false));
+        self.emit(DeskEvent::Air(crate::Air::Off));
         if let Some(client) = client {
             client.logout().await?;
         }
@@ -320,6 +322,7 @@ async fn session(client: &Client, user: &User) -> Session {
         profile: client.profile().clone(),
         user: user.clone(),
         optional_apis: client.optional_apis().await.unwrap_or_default(),
+        extensions: client.extensions().await.unwrap_or_default(),
     }
 }
 

@@ -34,9 +34,14 @@ impl Drop for Rig {
 impl Rig {
     /// A service, and a desk with it added as a profile and chosen.
     async fn start(name: &str) -> Self {
+        Self::start_with(name, |_| {}).await
+    }
+
+    /// The same, the service's config changed by `adjust` first.
+    async fn start_with(name: &str, adjust: impl FnOnce(&mut onair_service::Config)) -> Self {
         // The login "opens the browser": here a command that does nothing.
         std::env::set_var("BROWSER", "true");
-        let (svc, _clock) = onair_service::testing::start("127.0.0.1:0".parse().unwrap(), |_| {})
+        let (svc, _clock) = onair_service::testing::start("127.0.0.1:0".parse().unwrap(), adjust)
             .await
             .expect("service starts");
         let http = client_for(svc.cert_pem().unwrap());
@@ -163,17 +168,17 @@ async fn a_streamer_logs_in_creates_starts_watches_and_stops_a_live() {
     rig.desk.watch(&id).await.unwrap();
     assert_eq!(rig.desk.watched().await.as_deref(), Some(id.as_str()));
     match rig
-        .next(|e| matches!(e, DeskEvent::Live { .. } | DeskEvent::OnAir(_)))
+        .next(|e| matches!(e, DeskEvent::Live { .. } | DeskEvent::Air(_)))
         .await
     {
-        DeskEvent::OnAir(on) => assert!(!on),
+        DeskEvent::Air(air) => assert_eq!(air, Air::Off),
         other => panic!("{other:?}"),
     }
     let started = rig.desk.start_live(&id).await.unwrap();
     assert_eq!(started.status, LiveStatus::OnAir);
     assert!(matches!(
-        rig.next(|e| matches!(e, DeskEvent::OnAir(_))).await,
-        DeskEvent::OnAir(true)
+        rig.next(|e| matches!(e, DeskEvent::Air(_))).await,
+        DeskEvent::Air(Air::On)
     ));
     // While on air, each poll's counters go to the chart.
     let sample = loop {
@@ -206,8 +211,8 @@ async fn a_streamer_logs_in_creates_starts_watches_and_stops_a_live() {
     let stopped = rig.desk.stop_live(&id).await.unwrap();
     assert_eq!(stopped.status, LiveStatus::End);
     assert!(matches!(
-        rig.next(|e| matches!(e, DeskEvent::OnAir(_))).await,
-        DeskEvent::OnAir(false)
+        rig.next(|e| matches!(e, DeskEvent::Air(_))).await,
+        DeskEvent::Air(Air::Off)
     ));
     rig.desk.logout().await.unwrap();
     assert_eq!(rig.desk.channels().await, Err(Error::NoSession));
@@ -303,4 +308,85 @@ async fn without_a_service_there_is_nothing_to_log_in_to() {
     let state = desk.view().await.unwrap();
     assert!(state.profiles.is_empty() && state.active.is_none());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_stream_arriving_and_leaving_is_seen_on_the_desk() {
+    let mut rig = Rig::start_with("ingest", |c| {
+        c.ingest.stop_timeout = Duration::from_secs(16);
+    })
+    .await;
+    let session = rig.login("streamer").await;
+    assert!(session.extensions.contains(&onair_api::Extension::Ingest));
+    let live = rig
+        .desk
+        .create_live(
+            MAIN,
+            NewLive {
+                title: "Ingest".into(),
+                description: None,
+                scope: Scope::Public,
+                reserved_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = live.live_id.to_string();
+    rig.desk.watch(&id).await.unwrap();
+    let mut publisher = onair_service::testing::RtmpPublisher::start(&live.rtmp_path)
+        .expect("ffmpeg publishes the test clip");
+
+    // The publish starts the live (autoStart) and the ingest tells what
+    // arrives: the clip's 720p.
+    let health = loop {
+        match rig.next(|e| matches!(e, DeskEvent::Ingest(_))).await {
+            DeskEvent::Ingest(h) if h.video.as_ref().is_some_and(|v| v.height.is_some()) => {
+                break h
+            }
+            _ => {}
+        }
+    };
+    assert_eq!(health.signal, onair_api::Signal::Receiving);
+    assert_eq!(health.video.unwrap().height, Some(720));
+    assert!(matches!(
+        rig.next(|e| matches!(e, DeskEvent::Air(_))).await,
+        DeskEvent::Air(Air::On)
+    ));
+    // The chart's samples carry what the ingest received.
+    loop {
+        if let DeskEvent::Live {
+            sample: Some(s), ..
+        } = rig.next(|e| matches!(e, DeskEvent::Live { .. })).await
+        {
+            if let Some(kbps) = s.received_kbps {
+                assert!(kbps > 100.0, "{s:?}");
+                break;
+            }
+        }
+    }
+
+    // The stream stops: after NO_SIGNAL_AFTER the tray says so and a
+    // notification says when the service ends the live; then it does.
+    publisher.kill();
+    match rig
+        .next(|e| matches!(e, DeskEvent::SignalLost { .. }))
+        .await
+    {
+        DeskEvent::SignalLost { title, ends_in } => {
+            assert_eq!(title, "Ingest");
+            let left = ends_in.expect("the live ends on its own");
+            assert!(left <= Duration::from_secs(6), "{left:?}");
+        }
+        _ => unreachable!(),
+    }
+    assert!(matches!(
+        rig.next(|e| matches!(e, DeskEvent::Air(_))).await,
+        DeskEvent::Air(Air::NoSignal)
+    ));
+    match rig.next(|e| matches!(e, DeskEvent::ForcedEnd { .. })).await {
+        DeskEvent::ForcedEnd { reason, .. } => {
+            assert_eq!(reason, Some(onair_api::EndReason::SignalLost))
+        }
+        _ => unreachable!(),
+    }
 }

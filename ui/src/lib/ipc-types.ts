@@ -27,7 +27,11 @@ export type SessionView = { profile: ProfileView, user: UserView,
 /**
  * The optional APIs (spec §4) in use.
  */
-optionalApis: OptionalApi[], };
+optionalApis: OptionalApi[], 
+/**
+ * The onair extensions the service offers (`INGEST`: the ingest card).
+ */
+extensions: Extension[], };
 
 export type LoginFinished = { "kind": "done", session: SessionView, } | { "kind": "failed", error: IpcError, };
 
@@ -67,7 +71,54 @@ reservedAt: string, startAt: string | null, liveLink: string, stat: StatView | n
  * The ingest server (`rtmpPath` without its key), or null when the
  * path is not a usable ingest URL.
  */
-server: string | null, };
+server: string | null, 
+/**
+ * The stream's state, where the service tells (its `INGEST`
+ * extension).
+ */
+stream: StreamView | null, };
+
+export type StreamView = { signal: Signal, autoStart: boolean, autoStop: boolean, 
+/**
+ * Seconds without a signal before an on-air live ends.
+ */
+stopTimeout: number, 
+/**
+ * RFC 3339, while the signal is interrupted: since when.
+ */
+interruptedAt: string | null, };
+
+export type IngestView = { liveId: string, signal: Signal, verdict: Verdict, 
+/**
+ * Why the verdict is not `excellent`, in the service's words.
+ */
+reasons: Array<string>, codec: string | null, width: number | null, height: number | null, frameRate: number | null, 
+/**
+ * Seconds between key frames.
+ */
+keyframeInterval: number | null, 
+/**
+ * kbit/s over the last 1 s and 10 s.
+ */
+videoKbps: number | null, video10sKbps: number | null, audioKbps: number | null, audioCodec: string | null, sampleRate: number | null, timestampGaps: number, 
+/**
+ * Milliseconds since the last frame.
+ */
+sinceLastFrameMs: number | null, 
+/**
+ * RFC 3339: when this publisher was admitted.
+ */
+publishingSince: string | null, publisher: PublisherView | null, };
+
+export type PublisherView = { 
+/**
+ * `ip:port`.
+ */
+address: string, 
+/**
+ * The encoder, as it names itself (OBS, ffmpeg's Lavf, ...).
+ */
+encoder: string | null, };
 
 export type CreateLiveInput = { title: string, description: string | null, scope: Scope, 
 /**
@@ -91,7 +142,16 @@ export type Sample = {
 /**
  * Milliseconds since the Unix epoch.
  */
-atMs: number, viewers: number, likes: number, chats: number, };
+atMs: number, viewers: number, likes: number, chats: number, 
+/**
+ * What the service's ingest received (audio and video, kbit/s over
+ * its last 10 s), when it tells and a stream arrives.
+ */
+receivedKbps: number | null, 
+/**
+ * What OBS said it sent (kbit/s), while onair's OBS streams.
+ */
+sentKbps: number | null, };
 
 export type Settings = { 
 /**
@@ -138,7 +198,11 @@ streamerMode: boolean,
  */
 stopWithLive: boolean, };
 
-export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, status: SessionStatus, endReason: EndReason | null, };
+export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, status: SessionStatus, endReason: EndReason | null, 
+/**
+ * Who published, where the service tells.
+ */
+publisher: PublisherView | null, };
 
 export type SessionEventView = { eventId: string, at: string, kind: EventKind, detail: string | null, };
 
@@ -264,6 +328,12 @@ export type EventKind = "START" | "STOP" | "REPLACED" | "ENDED_BY_SERVICE" | "CH
 export type OptionalApi = "LIVE_CHAT_LIST" | "LIVE_CHAT_SEND" | "LIVE_CHAT_DELETE" | "USER_BAN" | "USER_BAN_TEMPORARY" | "USER_MOD";
 
 export type TokenForm = "auto" | "prism" | "rfc";
+
+export type Signal = "RECEIVING" | "INTERRUPTED" | "NONE";
+
+export type Verdict = "excellent" | "good" | "poor" | "no_signal";
+
+export type Extension = "INGEST";
 
 /** A channel whose messages go to `f`. */
 function channel<T>(f: (event: T) => void): Channel<T> {
@@ -452,4 +522,6 @@ export const events = {
     listen<ConfirmStop>("confirm-stop", (e) => f(e.payload)),
   obs: (f: (payload: ObsReport<IpcError>) => void): Promise<UnlistenFn> =>
     listen<ObsReport<IpcError>>("obs", (e) => f(e.payload)),
+  ingest: (f: (payload: IngestView) => void): Promise<UnlistenFn> =>
+    listen<IngestView>("ingest", (e) => f(e.payload)),
 };
