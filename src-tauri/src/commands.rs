@@ -284,6 +284,13 @@ pub async fn obs_send(desk: State<'_, Desk>, live_id: String) -> Result<ObsView>
     Ok(obs_view_of(&desk.send_to_obs(&live_id).await?))
 }
 
+/// Send to OBS again: OBS's stream stopped (when it runs), the live's
+/// server and key sent, the stream started. The UI confirms first.
+#[tauri::command]
+pub async fn obs_resend(desk: State<'_, Desk>, live_id: String) -> Result<ObsView> {
+    Ok(obs_view_of(&desk.resend_to_obs(&live_id).await?))
+}
+
 /// Undo the last Send to OBS.
 #[tauri::command]
 pub async fn obs_undo(desk: State<'_, Desk>) -> Result<ObsView> {

@@ -143,6 +143,7 @@ pub fn build<R: Runtime>(
             commands::obs_connect,
             commands::obs_disconnect,
             commands::obs_send,
+            commands::obs_resend,
             commands::obs_undo,
             commands::obs_write_file,
             commands::obs_stop_stream,

@@ -358,7 +358,30 @@ impl ObsDesk {
         let obs = self.obs(prefs).await?;
         obs.stop_stream().await.map_err(Error::from)
     }
+
+    /// Sends `target` to OBS and (re)starts its stream with it: a stream
+    /// running is stopped first and waited for (OBS keeps its server and
+    /// key while it streams).
+    pub async fn restream(&self, prefs: &ObsPrefs, target: &StreamTarget) -> Result<ObsStatus> {
+        let obs = self.obs(prefs).await?;
+        if obs.stream_status().await?.active {
+            obs.stop_stream().await?;
+            let deadline = Instant::now() + STOP_WAIT;
+            while obs.stream_status().await?.active {
+                if Instant::now() > deadline {
+                    return Err(ObsError::Streaming.into());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        let status = self.send(prefs, target).await?;
+        obs.start_stream().await?;
+        Ok(status)
+    }
 }
+
+/// How long a stop of OBS's stream may take before a restream gives up.
+const STOP_WAIT: Duration = Duration::from_secs(15);
 
 /// The OBS password kept for `ep` (the keyring talks D-Bus: off the
 /// runtime's threads).
@@ -497,6 +520,13 @@ impl crate::Desk {
     pub async fn send_to_obs(&self, live_id: &str) -> Result<ObsStatus> {
         let target = self.stream_target(live_id).await?;
         self.obs.send(&self.settings().obs, &target).await
+    }
+
+    /// "Send to OBS again": the live's server and key into OBS, its stream
+    /// stopped first when it runs, then started (the UI asks first).
+    pub async fn resend_to_obs(&self, live_id: &str) -> Result<ObsStatus> {
+        let target = self.stream_target(live_id).await?;
+        self.obs.restream(&self.settings().obs, &target).await
     }
 
     /// OBS not running: a live's server and key into OBS's settings file.

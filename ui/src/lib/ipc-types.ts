@@ -482,6 +482,12 @@ export const commands = {
   obsSend: (liveId: string): Promise<ObsView> =>
     invoke<ObsView>("obs_send", { liveId }),
   /**
+   * Send to OBS again: OBS's stream stopped (when it runs), the live's
+   * server and key sent, the stream started. The UI confirms first.
+   */
+  obsResend: (liveId: string): Promise<ObsView> =>
+    invoke<ObsView>("obs_resend", { liveId }),
+  /**
    * Undo the last Send to OBS.
    */
   obsUndo: (): Promise<ObsView> =>

@@ -4,7 +4,11 @@
 import { api, on, type ObsView } from "./ipc";
 import { prefs } from "./settings.svelte";
 
-export const obs: { view: ObsView | null; reconnectsAt: number[] } = $state({ view: null, reconnectsAt: [] });
+export const obs: { view: ObsView | null; reconnectsAt: number[]; streamingSince: number | null } = $state({
+  view: null,
+  reconnectsAt: [],
+  streamingSince: null,
+});
 
 /** Follows the view, then loads it (nothing is missed in between);
  * returns the unlisten promise. */
@@ -15,9 +19,16 @@ export function followObs() {
     if (v.connected && before?.connected && v.reconnects > before.reconnects) {
       obs.reconnectsAt = obs.reconnectsAt.concat(Date.now());
     }
+    // Since when OBS streams (what the ingest card compares with).
+    if (v.streaming && !before?.streaming) obs.streamingSince = Date.now();
+    if (!v.streaming) obs.streamingSince = null;
     obs.view = v;
   });
-  un.then(() => api.obsView()).then((v) => (obs.view ??= v));
+  un.then(() => api.obsView()).then((v) => {
+    if (obs.view) return;
+    obs.view = v;
+    if (v.streaming) obs.streamingSince = Date.now();
+  });
   return un;
 }
 

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { IpcError, ModAction, ModRecordView } from "./ipc-types";
-import { append, columns, markers, obsMarkers } from "./series";
+import type { IpcError, ModAction, ModRecordView, Sample, SessionEventView } from "./ipc-types";
+import { append, columns, markers, obsMarkers, signalMarkers } from "./series";
 
-const s = (atMs: number, viewers: number, likes: number, chats: number) => ({ atMs, viewers, likes, chats });
+const s = (atMs: number, viewers: number, likes: number, chats: number, receivedKbps: number | null = null): Sample => ({
+  atMs,
+  viewers,
+  likes,
+  chats,
+  receivedKbps,
+  sentKbps: null,
+});
 
 describe("columns", () => {
   it("turns cumulative chats into a per-minute rate", () => {
@@ -11,6 +18,11 @@ describe("columns", () => {
     expect(v).toEqual([1, 5, 4]);
     expect(l).toEqual([0, 1, 2]);
     expect(rate).toEqual([0, 20, 0]);
+  });
+  it("carries the received and sent bitrates, null where unknown", () => {
+    const [, , , , received, sent] = columns([s(0, 0, 0, 0, 2500), s(5000, 0, 0, 0)]);
+    expect(received).toEqual([2500, null]);
+    expect(sent).toEqual([null, null]);
   });
   it("skips repeated or out-of-order samples and never goes negative", () => {
     const [x, , , rate] = columns([s(1000, 0, 0, 5), s(1000, 0, 0, 6), s(61_000, 0, 0, 3)]);
@@ -60,5 +72,19 @@ describe("obsMarkers", () => {
     expect(m.every((x) => x.kind === "obsReconnect")).toBe(true);
     expect(new Set(m.map((x) => x.colour)).size).toBe(1);
     expect(obsMarkers([])).toEqual([]);
+  });
+});
+
+describe("signalMarkers", () => {
+  it("marks the stream's own events only, oldest first", () => {
+    const ev = (at: string, kind: SessionEventView["kind"]): SessionEventView => ({ eventId: at, at, kind, detail: null });
+    const m = signalMarkers([
+      ev("2026-12-06T10:00:30Z", "SIGNAL_RESTORED"),
+      ev("2026-12-06T10:00:00Z", "START"),
+      ev("2026-12-06T10:00:20Z", "SIGNAL_INTERRUPTED"),
+      ev("2026-12-06T10:00:10Z", "STABLE"),
+    ]);
+    expect(m.map((x) => x.kind)).toEqual(["STABLE", "SIGNAL_INTERRUPTED", "SIGNAL_RESTORED"]);
+    expect(m[0]!.x).toBe(Date.parse("2026-12-06T10:00:10Z") / 1000);
   });
 });

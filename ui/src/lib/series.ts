@@ -1,21 +1,26 @@
 // The dashboard chart's data: counters per poll into uPlot's columns, the
 // chat count turned into a rate (messages per minute between polls).
-import type { ModAction, ModRecordView, Sample } from "./ipc-types";
+import type { EventKind, ModAction, ModRecordView, Sample, SessionEventView } from "./ipc-types";
 
-export type Columns = [number[], number[], number[], number[]];
+export type Columns = [number[], number[], number[], number[], (number | null)[], (number | null)[]];
 
-/** x in seconds, viewers, likes, chat messages per minute. */
+/** x in seconds, viewers, likes, chat messages per minute, and the
+ * bitrate the service received and OBS sent (kbit/s; null where unknown). */
 export function columns(samples: Sample[]): Columns {
   const x: number[] = [];
   const viewers: number[] = [];
   const likes: number[] = [];
   const chatRate: number[] = [];
+  const received: (number | null)[] = [];
+  const sent: (number | null)[] = [];
   let prev: Sample | null = null;
   for (const s of samples) {
     if (prev && s.atMs <= prev.atMs) continue; // out of order or repeated
     x.push(s.atMs / 1000);
     viewers.push(s.viewers);
     likes.push(s.likes);
+    received.push(s.receivedKbps);
+    sent.push(s.sentKbps);
     if (prev) {
       const minutes = (s.atMs - prev.atMs) / 60_000;
       chatRate.push(Math.max(0, s.chats - prev.chats) / minutes);
@@ -24,7 +29,7 @@ export function columns(samples: Sample[]): Columns {
     }
     prev = s;
   }
-  return [x, viewers, likes, chatRate];
+  return [x, viewers, likes, chatRate, received, sent];
 }
 
 /** Appends a sample, keeping at most `max`. */
@@ -40,13 +45,33 @@ export function append(samples: Sample[], s: Sample, max = 10_000): Sample[] {
  * dashed line at `x` (seconds). */
 export interface Marker {
   x: number;
-  kind: ModAction["kind"] | "obsReconnect";
+  kind: ModAction["kind"] | "obsReconnect" | SignalKind;
   colour: string;
 }
 
 /** Reconnects of OBS's stream (ms since the epoch) as markers. */
 export function obsMarkers(atMs: number[]): Marker[] {
   return atMs.map((at) => ({ x: at / 1000, kind: "obsReconnect", colour: "#c678dd" }));
+}
+
+/** The session events that are the stream's own. */
+export type SignalKind = Extract<EventKind, "SIGNAL_INTERRUPTED" | "SIGNAL_RESTORED" | "STABLE">;
+
+const SIGNAL_COLOUR: Record<SignalKind, string> = {
+  SIGNAL_INTERRUPTED: "#e62837",
+  SIGNAL_RESTORED: "#3fb37f",
+  STABLE: "#56b6c2",
+};
+
+const isSignal = (k: EventKind): k is SignalKind => k in SIGNAL_COLOUR;
+
+/** The stream's events of a session (interrupted, restored, stable) as
+ * markers, oldest first. */
+export function signalMarkers(events: SessionEventView[]): Marker[] {
+  return events
+    .flatMap((e) => (isSignal(e.kind) ? [{ x: Date.parse(e.at) / 1000, kind: e.kind, colour: SIGNAL_COLOUR[e.kind] }] : []))
+    .filter((m) => Number.isFinite(m.x))
+    .sort((a, b) => a.x - b.x);
 }
 
 const MARK_COLOUR: Record<ModAction["kind"], string> = {
