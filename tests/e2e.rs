@@ -363,8 +363,10 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     tray_label_until("ON AIR").await;
     // The simulated audience arrives: counters move on the 5 s polls.
     text_until(&c, "views", |t| t != "0" && t != "–").await;
-    // No new key while on air, and the reason is said.
-    assert!(!find(&c, "regenerate").await.is_enabled().await.unwrap());
+    // On air with no stream arriving yet: the ingest card says so, and the
+    // key may still change (the service refuses only while one arrives).
+    text_until(&c, "ingest", |t| t.contains("Nothing arrives")).await;
+    assert!(find(&c, "regenerate").await.is_enabled().await.unwrap());
     text_until(&c, "sessions", |t| t.contains("on air")).await;
     screenshot(&c, "3-dashboard").await;
 
@@ -1015,6 +1017,60 @@ async fn obs_phase(
     find(c, "streamer-mode").await;
     tray_label_until("ON AIR · OBS live").await;
     text_until(c, "obs-health", |t| t.contains("kb/s")).await;
+    // OBS streams, but not with this live's server and key (to the sink):
+    // the service receives nothing, and the ingest card says so once OBS
+    // has streamed 10 s. "Send to OBS again" (confirmed) gives OBS the
+    // live's server and key and restarts its stream: the service receives
+    // OBS's 640x360, and the key cannot change while it does.
+    let said = text_until(c, "ingest-not-receiving", |t| !t.is_empty()).await;
+    assert!(
+        said.contains("not using this live's server and key"),
+        "{said}"
+    );
+    find(c, "resend").await.click().await.unwrap();
+    find(c, "resend-confirm").await.click().await.unwrap();
+    text_until(c, "ingest-verdict", |t| t == "Excellent" || t == "Good").await;
+    text_until(c, "ingest-video", |t| t.starts_with("640×360")).await;
+    text_until(c, "ingest-publisher", |t| t.contains("127.0.0.1:")).await;
+    gone(c, "ingest-not-receiving", Duration::from_secs(10)).await;
+    assert!(obs_settings(&obs).await.sends_to(&target));
+    until("the key is held while the stream arrives", || async {
+        !find(c, "regenerate").await.is_enabled().await.unwrap()
+    })
+    .await;
+    text_until(c, "obs-state", |t| t == "LIVE in OBS").await;
+    c.execute(
+        "document.querySelector('[data-testid=ingest]').scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "5-ingest").await;
+
+    // OBS stops: the stream is away, and after 10 s the dashboard and the
+    // tray say so, with the seconds before the service ends the live.
+    find(c, "obs-stop").await.click().await.unwrap();
+    text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
+    let lost = text_until(c, "signal-lost", |t| !t.is_empty()).await;
+    assert!(lost.contains("ends the live in"), "{lost}");
+    tray_label_until("ON AIR · no signal").await;
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    screenshot(c, "5-signal-lost").await;
+    // Something else streams with the key while onair's OBS is idle: the
+    // card says so; the signal is back, and so is the tray.
+    let rtmp_path = format!("{server}/{key}");
+    let mut other = onair_service::testing::RtmpPublisher::start(&rtmp_path)
+        .expect("ffmpeg publishes the test clip");
+    let said = text_until(c, "ingest-someone-else", |t| !t.is_empty()).await;
+    assert!(said.contains("Something else is streaming"), "{said}");
+    text_until(c, "ingest-publisher", |t| t.contains("Lavf")).await;
+    tray_label_until("ON AIR").await;
+    gone(c, "signal-lost", Duration::from_secs(10)).await;
+    other.kill();
+    // OBS streams again, with the live's server and key.
+    obs.connect().await.0.start_stream().await.unwrap();
+    text_until(c, "obs-state", |t| t == "LIVE in OBS").await;
+    gone(c, "ingest-someone-else", Duration::from_secs(15)).await;
     find(c, "reveal").await.click().await.unwrap();
     find(c, "reveal-confirm").await;
     assert!(c.find(Locator::Css("[data-testid=key]")).await.is_err());

@@ -433,7 +433,11 @@ async fn follow(
                         let view = {
                             let mut inner = inner.lock().await;
                             let v = &mut inner.view;
-                            v.streaming = active;
+                            // A stream reconnecting (its server went away:
+                            // the service ended the live, a network blip)
+                            // is still OBS's stream: streamer mode stays on,
+                            // and "stop with the live" stops it.
+                            v.streaming = active || state == OutputState::Reconnecting;
                             v.state = state.into();
                             if state == OutputState::Reconnecting {
                                 v.reconnects += 1;
