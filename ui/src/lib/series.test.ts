@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IpcError, ModAction, ModRecordView, Sample, SessionEventView } from "./ipc-types";
-import { append, columns, markers, obsMarkers, signalMarkers } from "./series";
+import { append, columns, markers, obsMarkers, signalMarkers, span } from "./series";
 
 const s = (atMs: number, viewers: number, likes: number, chats: number, receivedKbps: number | null = null): Sample => ({
   atMs,
@@ -86,5 +86,15 @@ describe("signalMarkers", () => {
     ]);
     expect(m.map((x) => x.kind)).toEqual(["STABLE", "SIGNAL_INTERRUPTED", "SIGNAL_RESTORED"]);
     expect(m[0]!.x).toBe(Date.parse("2026-12-06T10:00:10Z") / 1000);
+  });
+});
+
+describe("span", () => {
+  it("is a minute around one sample, never years, and takes in the markers", () => {
+    expect(span([1000], [])).toEqual([970, 1030]);
+    expect(span([], [], 500)).toEqual([470, 530]);
+    expect(span([1000, 1600], [])).toEqual([1000, 1600]);
+    const mark = { x: 2000, kind: "ban" as const, colour: "#e62837" };
+    expect(span([1000, 1600], [mark])).toEqual([1000, 2000]);
   });
 });

@@ -32,6 +32,23 @@ export function columns(samples: Sample[]): Columns {
   return [x, viewers, likes, chatRate, received, sent];
 }
 
+/** The chart's time range in seconds: every sample and marker; one
+ * instant (or none: now) shows the minute around it, never years. */
+export function span(x: number[], marks: Marker[], now = Date.now() / 1000): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  for (const m of marks) {
+    lo = Math.min(lo, m.x);
+    hi = Math.max(hi, m.x);
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [now - 30, now + 30];
+  return hi - lo < 60 ? [(lo + hi) / 2 - 30, (lo + hi) / 2 + 30] : [lo, hi];
+}
+
 /** Appends a sample, keeping at most `max`. */
 export function append(samples: Sample[], s: Sample, max = 10_000): Sample[] {
   const last = samples[samples.length - 1];
