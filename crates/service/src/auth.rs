@@ -667,8 +667,11 @@ async fn refresh(
 }
 
 /// RFC 7009 §2: revokes a token of this client. A refresh token takes its
-/// whole login with it (§2.1); an access token only itself. Unknown tokens
-/// and tokens of other clients are ignored (§2.2: the answer is 200 anyway).
+/// whole login with it (§2.1); an access token only itself. An unknown
+/// token is no error (§2.2: 200 anyway). A token issued to another client
+/// is refused, and stays valid (§2.1: "If this validation fails, the
+/// request is refused and the client is informed of the error"), with RFC
+/// 6749 §5.2's `unauthorized_client`.
 pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<(), OAuthError> {
     let now = state.now();
     let hash = crypto::token_hash(token);
@@ -680,7 +683,16 @@ pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<()
     .fetch_optional(&mut *tx)
     .await
     .map_err(server_error)?;
-    if let Some(row) = row.filter(|r| r.get::<String, _>("client_id") == client.id) {
+    if row
+        .as_ref()
+        .is_some_and(|r| r.get::<String, _>("client_id") != client.id)
+    {
+        return Err(oauth(
+            OAuthErrorCode::UnauthorizedClient,
+            "the token was not issued to this client",
+        ));
+    }
+    if let Some(row) = row {
         if row.get::<String, _>("kind") == "refresh" {
             revoke_login_tx(&mut tx, row.get("login_id"), now)
                 .await

@@ -336,6 +336,21 @@ async fn revoke_and_metadata() {
             .send()
     };
     assert_eq!(revoke("unknown-token").await.unwrap().status(), 200);
+    // Another client may not revoke it (RFC 7009 §2.1): refused, and the
+    // login goes on.
+    let theirs = svc
+        .http
+        .post(svc.url("/oauth/revoke"))
+        .basic_auth("onair-demo", Some("onair-demo-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("token", t.refresh.as_str())]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 400);
+    let body: Value = theirs.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+    assert_eq!(svc.get(&format!("{P}/user"), &t.access).await.0, 200);
     assert_eq!(revoke(&t.refresh).await.unwrap().status(), 200);
     assert_eq!(
         svc.get(&format!("{P}/user"), &t.access).await.0,
