@@ -223,22 +223,31 @@ impl Desk {
         let (obs, settings) = (self.obs.clone(), self.settings.clone());
         tokio::spawn(async move {
             let mut air = None;
-            while let Some(event) = rx.recv().await {
+            // The watcher tells only changes: a stream away since a poll
+            // becomes "no signal" on a timer, not at the next change.
+            let mut last: Option<Live> = None;
+            loop {
+                let due = last
+                    .as_ref()
+                    .and_then(|l| no_signal_in(l, Timestamp::now()));
+                let event = tokio::select! {
+                    e = rx.recv() => match e {
+                        Some(e) => e,
+                        None => return,
+                    },
+                    () = sleep_or_never(due) => {
+                        if let Some(l) = &last {
+                            air = follow_air(&events, l, air);
+                        }
+                        continue;
+                    }
+                };
                 let sample = match &event {
                     LiveEvent::Snapshot(l) | LiveEvent::Updated(l) => {
                         // The tray follows the status and the signal, not
                         // every poll's counters.
-                        let now = air_of(l, Timestamp::now());
-                        if air != Some(now) {
-                            if now == Air::NoSignal {
-                                let _ = events.send(DeskEvent::SignalLost {
-                                    title: l.title.clone(),
-                                    ends_in: ends_in(l, Timestamp::now()),
-                                });
-                            }
-                            let _ = events.send(DeskEvent::Air(now));
-                            air = Some(now);
-                        }
+                        air = follow_air(&events, l, air);
+                        last = Some(l.clone());
                         let received = latest
                             .lock()
                             .expect("ingest lock")
@@ -358,6 +367,39 @@ pub fn air_of(live: &Live, now: Timestamp) -> Air {
         Some(away) if away >= NO_SIGNAL_AFTER => Air::NoSignal,
         _ => Air::On,
     }
+}
+
+/// How long until a live whose stream is away becomes [`Air::NoSignal`],
+/// if it is on air and not there yet.
+fn no_signal_in(live: &Live, now: Timestamp) -> Option<Duration> {
+    if live.status != LiveStatus::OnAir {
+        return None;
+    }
+    let away = interrupted_for(live, now)?;
+    NO_SIGNAL_AFTER.checked_sub(away).filter(|d| !d.is_zero())
+}
+
+async fn sleep_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends the tray's state when it moved from `was` (with
+/// [`DeskEvent::SignalLost`] on "no signal"); returns it.
+fn follow_air(events: &UnboundedSender<DeskEvent>, live: &Live, was: Option<Air>) -> Option<Air> {
+    let now = air_of(live, Timestamp::now());
+    if was != Some(now) {
+        if now == Air::NoSignal {
+            let _ = events.send(DeskEvent::SignalLost {
+                title: live.title.clone(),
+                ends_in: ends_in(live, Timestamp::now()),
+            });
+        }
+        let _ = events.send(DeskEvent::Air(now));
+    }
+    Some(now)
 }
 
 /// When the service ends a live whose stream is away (its `stopTimeout`),
