@@ -9,12 +9,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # libdbus for the keyring; and the tests: a D-Bus session with
 # gnome-keyring (Secret Service) and keyutils, secret-tool to look inside;
 # real OBS Studio (obs-websocket 5) with Mesa's software GL, and ffmpeg as
-# a local RTMP sink for OBS to stream to.
+# a local RTMP sink for OBS to stream to; GStreamer's H.264 and AAC
+# decoders and parsers (libav, bad) for the dashboard's preview, which
+# WebKitGTK plays through GStreamer.
 APT_PACKAGES := build-essential pkg-config ca-certificates libdbus-1-dev \
   dbus keyutils gnome-keyring libsecret-tools \
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
   xvfb xauth at-spi2-core xclip python3 webkit2gtk-driver \
-  obs-studio libgl1-mesa-dri ffmpeg
+  obs-studio libgl1-mesa-dri ffmpeg \
+  gstreamer1.0-libav gstreamer1.0-plugins-bad
 # Node.js for the UI build, from Debian when the machine has none.
 NODE_PACKAGES := nodejs npm
 

@@ -992,6 +992,47 @@ async fn obs_phase(
     find(c, "settings").await.click().await.unwrap();
     text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
 
+    // The test scene: onair makes it in OBS (CreateInput: a colour card
+    // and a clock) and puts it on program.
+    find(c, "obs-test-scene").await.click().await.unwrap();
+    text_until(c, "obs-note", |t| t.contains("onair test")).await;
+    {
+        let (ws, _) = obs.connect().await;
+        let program = ws.request("GetCurrentProgramScene", None).await.unwrap();
+        assert_eq!(program["currentProgramSceneName"], "onair test");
+        let items = ws
+            .request(
+                "GetSceneItemList",
+                Some(serde_json::json!({"sceneName": "onair test"})),
+            )
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = items["sceneItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["inputKind"].as_str())
+            .collect();
+        assert!(kinds.contains(&"color_source_v3"), "{kinds:?}");
+        assert!(kinds.contains(&"text_ft2_source_v2"), "{kinds:?}");
+        // The clock moves.
+        let text = || async {
+            ws.request(
+                "GetInputSettings",
+                Some(serde_json::json!({"inputName": "onair clock"})),
+            )
+            .await
+            .unwrap()["inputSettings"]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let first = text().await;
+        assert_eq!(first.len(), 8, "{first}");
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_ne!(text().await, first, "the clock ticks");
+    }
+
     // Send to OBS: OBS has the live's server and key.
     let before = obs_settings(&obs).await;
     find(c, "obs-send").await.click().await.unwrap();
@@ -1034,6 +1075,7 @@ async fn obs_phase(
     text_until(c, "ingest-publisher", |t| t.contains("127.0.0.1:")).await;
     gone(c, "ingest-not-receiving", Duration::from_secs(10)).await;
     assert!(obs_settings(&obs).await.sends_to(&target));
+    preview_plays(c).await;
     until("the key is held while the stream arrives", || async {
         !find(c, "regenerate").await.is_enabled().await.unwrap()
     })
@@ -1090,6 +1132,60 @@ async fn obs_phase(
     find(c, "settings").await.click().await.unwrap();
     assert!(find(c, "obs-stop").await.is_enabled().await.unwrap());
     (obs, ffmpeg, before)
+}
+
+/// The dashboard's preview plays the live as the service serves it: the
+/// video's time moves on, a frame of it is OBS's test scene (not black),
+/// the delay behind the service is shown; hidden, it stops. (The
+/// screenshot of the ingest card shows it.)
+async fn preview_plays(c: &Client) {
+    let position = || async {
+        c.execute(
+            "return document.querySelector('[data-testid=preview-video]')?.currentTime ?? 0;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or(0.0)
+    };
+    until("the preview plays", || async { position().await > 0.5 }).await;
+    let then = position().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let now = position().await;
+    assert!(
+        now > then + 1.0,
+        "the preview's time moves on: {then} -> {now}"
+    );
+    // A frame, scaled down: its mean brightness (0-255).
+    let mean = c
+        .execute(
+            "const v = document.querySelector('[data-testid=preview-video]');
+             const k = document.createElement('canvas'); k.width = 64; k.height = 36;
+             const g = k.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
+             const d = g.getImageData(0, 0, 64, 36).data; let s = 0;
+             for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2];
+             return s / (64 * 36 * 3);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(
+        mean > 20.0,
+        "a frame of the preview is not black: mean {mean}"
+    );
+    let delay = text_until(c, "preview-delay", |t| !t.is_empty()).await;
+    assert!(delay.contains("behind the service"), "{delay}");
+    // Hidden: no player left; shown again: it plays again.
+    find(c, "preview-toggle").await.click().await.unwrap();
+    gone(c, "preview-video", Duration::from_secs(5)).await;
+    find(c, "preview-toggle").await.click().await.unwrap();
+    until("the preview plays again", || async {
+        position().await > 0.5
+    })
+    .await;
 }
 
 /// After the live: Undo puts back what OBS had before onair's first Send;

@@ -291,6 +291,12 @@ pub async fn obs_resend(desk: State<'_, Desk>, live_id: String) -> Result<ObsVie
     Ok(obs_view_of(&desk.resend_to_obs(&live_id).await?))
 }
 
+/// OBS's test scene: a colour card and a clock, put on program.
+#[tauri::command]
+pub async fn obs_test_scene(desk: State<'_, Desk>) -> Result<()> {
+    Ok(desk.obs_test_scene().await?)
+}
+
 /// Undo the last Send to OBS.
 #[tauri::command]
 pub async fn obs_undo(desk: State<'_, Desk>) -> Result<ObsView> {

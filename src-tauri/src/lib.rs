@@ -15,6 +15,8 @@
 //! - [`tray`]: the tray icon (on air / off air) and its menu.
 //! - [`clipboard`]: copies from Rust, so a stream key never enters the
 //!   webview.
+//! - [`preview`]: the `preview:` scheme, the dashboard's preview's only
+//!   way to the service's watch stream.
 //!
 //! [`run`] builds the app; [`build`] is generic over the Tauri runtime so
 //! tests can use the mock runtime.
@@ -24,6 +26,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod models;
+pub mod preview;
 pub mod tray;
 #[cfg(test)]
 mod typescript;
@@ -105,6 +108,7 @@ pub fn build<R: Runtime>(
     builder
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        .register_asynchronous_uri_scheme_protocol(preview::SCHEME, preview::handle)
         .invoke_handler(tauri::generate_handler![
             commands::app_view,
             commands::start_demo,
@@ -144,6 +148,7 @@ pub fn build<R: Runtime>(
             commands::obs_disconnect,
             commands::obs_send,
             commands::obs_resend,
+            commands::obs_test_scene,
             commands::obs_undo,
             commands::obs_write_file,
             commands::obs_stop_stream,

@@ -285,6 +285,9 @@ pub struct IngestView {
     /// RFC 3339: when this publisher was admitted.
     pub publishing_since: Option<String>,
     pub publisher: Option<PublisherView>,
+    /// The service offers a watch stream of this live: the dashboard's
+    /// preview plays it through the app's `preview:` scheme.
+    pub playable: bool,
 }
 
 impl From<&IngestHealth> for IngestView {
@@ -309,6 +312,7 @@ impl From<&IngestHealth> for IngestView {
             since_last_frame_ms: h.since_last_frame_ms,
             publishing_since: h.publishing_since.as_ref().map(ToString::to_string),
             publisher: h.publisher.as_ref().map(PublisherView::from),
+            playable: h.playback_url.is_some(),
         }
     }
 }

@@ -216,6 +216,11 @@ pub struct IngestHealth {
     /// The publisher (never the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<ClientInfo>,
+    /// Where the live plays: its HLS playlist (RFC 8216), fetched with the
+    /// same access token; absent where the service offers no watch stream.
+    /// The owner's own reads do not count as viewers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playback_url: Option<String>,
 }
 
 /// `GET /watch/{liveId}/state.json` (the reference service's watch page):

@@ -818,6 +818,80 @@ impl Client {
     pub async fn ingest(&self, live_id: &str) -> Result<onair_api::IngestHealth> {
         self.get(&["live", live_id, "ingest"]).await
     }
+
+    /// A file of a live's watch stream (its HLS playlist, RFC 8216, or a
+    /// segment) at `url`, which must be on the service's own origin: the
+    /// access token goes with it (a PRIVATE live plays for its owner only)
+    /// and never elsewhere. At most [`MEDIA_MAX`] bytes.
+    pub async fn media(&self, url: &Url) -> Result<Media> {
+        if url.origin() != self.0.api.origin() {
+            return Err(Error::Invalid(format!(
+                "{} is not on the service's own origin",
+                url.origin().ascii_serialization()
+            )));
+        }
+        let mut reauthorised = false;
+        loop {
+            let (token, generation) = self.access().await?;
+            let resp = self
+                .0
+                .shared
+                .http
+                .get(url.clone())
+                .header("x-prism-access-token", token.expose())
+                .send()
+                .await
+                .map_err(Error::transport)?;
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !reauthorised {
+                reauthorised = true;
+                self.rejected(generation).await;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(error_for(status, None, None));
+            }
+            if resp.content_length().is_some_and(|n| n > MEDIA_MAX) {
+                return Err(too_big());
+            }
+            let content_type = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let mut resp = resp;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(Error::transport)? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() as u64 > MEDIA_MAX {
+                    return Err(too_big());
+                }
+            }
+            return Ok(Media {
+                content_type,
+                bytes,
+            });
+        }
+    }
+}
+
+/// The most a file of a watch stream may weigh: 10 s of 20 Mb/s.
+pub const MEDIA_MAX: u64 = 25 << 20;
+
+fn too_big() -> Error {
+    Error::Server {
+        status: 502,
+        message: format!("a media file over {} MiB", MEDIA_MAX >> 20),
+        retry_after: None,
+    }
+}
+
+/// A file of a watch stream, as the service sent it.
+#[derive(Debug, Clone)]
+pub struct Media {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 impl TokenState {

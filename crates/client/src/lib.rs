@@ -34,7 +34,7 @@ pub mod store;
 pub mod tls;
 pub mod watch;
 
-pub use client::{AuthStatus, Client, ClientOptions, Connector, LoggedIn};
+pub use client::{AuthStatus, Client, ClientOptions, Connector, LoggedIn, Media, MEDIA_MAX};
 pub use error::{Error, LoginError, Result};
 pub use ingest::StreamTarget;
 pub use login::{CancelHandle, LoginSlot, PendingLogin};

@@ -14,6 +14,8 @@
 //!   ([`ModAction`]) and the log of moderation calls ([`ModRecord`]).
 //! - [`obs`]: OBS Studio through obs-websocket: the connection and its
 //!   health ([`ObsStatus`]), Send / Undo, the settings-file fallback.
+//! - [`preview`]: the watched live's watch stream, fetched for the
+//!   dashboard's preview with the session's client.
 //! - [`settings`]: [`Settings`], their rules and their file.
 //! - [`demo`] (feature `demo`): the embedded reference service.
 //! - [`error`]: [`Error`], matched by variant, never by text.
@@ -29,6 +31,7 @@ pub mod demo;
 pub mod error;
 pub mod lives;
 pub mod obs;
+pub mod preview;
 pub mod session;
 pub mod settings;
 

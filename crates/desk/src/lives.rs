@@ -30,12 +30,14 @@ pub const NO_SIGNAL_AFTER: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub(crate) struct Watched {
     pub(crate) live_id: String,
+    /// Its newest ingest health (the preview plays from its playback URL).
+    pub(crate) latest: LatestIngest,
     _watch: Watch,
     _ingest: Option<Task>,
 }
 
 /// The newest ingest health of the watched live.
-type LatestIngest = Arc<std::sync::Mutex<Option<IngestHealth>>>;
+pub(crate) type LatestIngest = Arc<std::sync::Mutex<Option<IngestHealth>>>;
 
 /// Samples kept per live (about 14 h at the 5 s poll).
 pub const MAX_SAMPLES: usize = 10_000;
@@ -215,6 +217,7 @@ impl Desk {
         });
         self.state.lock().await.watch = Some(Watched {
             live_id: live_id.to_owned(),
+            latest: latest.clone(),
             _watch: watch,
             _ingest: ingest,
         });

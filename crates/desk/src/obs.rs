@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use onair_api::Secret;
 use onair_client::obs::files::{self, ObsFiles};
-use onair_client::obs::{Endpoint, Obs, ObsError, ObsEvent, OutputState, ServiceSettings};
+use onair_client::obs::{
+    Endpoint, Obs, ObsError, ObsEvent, OutputState, ServiceSettings, TEST_CLOCK,
+};
 use onair_client::{Credentials, StreamTarget, TokenStore};
 use tokio::sync::{mpsc, Mutex};
 
@@ -165,11 +167,13 @@ struct Inner {
     view: ObsStatus,
     /// The task following the connection (events, health, reconnects).
     task: Option<tokio::task::AbortHandle>,
+    /// The test scene's clock, while it runs.
+    clock: Option<tokio::task::AbortHandle>,
 }
 
 impl Inner {
     fn drop_connection(&mut self) {
-        if let Some(t) = self.task.take() {
+        for t in [self.task.take(), self.clock.take()].into_iter().flatten() {
             t.abort();
         }
         self.obs = None;
@@ -380,6 +384,35 @@ impl ObsDesk {
     }
 }
 
+impl ObsDesk {
+    /// Makes OBS's test scene (a colour card and a clock, for a first
+    /// stream with nothing to show yet, and for the delay end to end) and
+    /// keeps its clock on the local time, once a second, while this
+    /// connection lasts and the clock's source is there.
+    pub async fn test_scene(&self, prefs: &ObsPrefs) -> Result<()> {
+        let obs = self.obs(prefs).await?;
+        obs.set_up_test_scene(&clock_text()).await?;
+        let clock = tokio::spawn(async move {
+            loop {
+                // On the next whole second.
+                let into = chrono::Local::now().timestamp_subsec_millis().min(999);
+                tokio::time::sleep(Duration::from_millis(u64::from(1000 - into))).await;
+                if obs.show_text(TEST_CLOCK, &clock_text()).await.is_err() {
+                    return;
+                }
+            }
+        });
+        if let Some(old) = self.inner.lock().await.clock.replace(clock.abort_handle()) {
+            old.abort();
+        }
+        Ok(())
+    }
+}
+
+fn clock_text() -> String {
+    chrono::Local::now().format("%H:%M:%S").to_string()
+}
+
 /// How long a stop of OBS's stream may take before a restream gives up.
 const STOP_WAIT: Duration = Duration::from_secs(15);
 
@@ -531,6 +564,11 @@ impl crate::Desk {
     pub async fn resend_to_obs(&self, live_id: &str) -> Result<ObsStatus> {
         let target = self.stream_target(live_id).await?;
         self.obs.restream(&self.settings().obs, &target).await
+    }
+
+    /// OBS's test scene: a colour card and a clock on program.
+    pub async fn obs_test_scene(&self) -> Result<()> {
+        self.obs.test_scene(&self.settings().obs).await
     }
 
     /// OBS not running: a live's server and key into OBS's settings file.

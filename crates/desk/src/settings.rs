@@ -15,6 +15,8 @@ use crate::error::{Error, Field, Result};
 pub struct Settings {
     /// Closing the window keeps onair running in the tray.
     pub hide_on_close: bool,
+    /// The dashboard plays the live's preview (its watch stream, muted).
+    pub preview: bool,
     /// The live clock shows seconds (a repaint a second: about 0.7 % of a
     /// core here, `make bench`); off, it moves once a minute.
     pub clock_seconds: bool,
@@ -64,6 +66,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             hide_on_close: true,
+            preview: true,
             clock_seconds: false,
             ban_presets: std::collections::BTreeMap::new(),
             chat_buffer: 5000,

@@ -348,6 +348,28 @@ async fn the_stream_arriving_and_leaving_is_seen_on_the_desk() {
     };
     assert_eq!(health.signal, onair_api::Signal::Receiving);
     assert_eq!(health.video.unwrap().height, Some(720));
+
+    // The preview: the playlist the service named, then a segment it
+    // lists, through the session's client; nothing outside that folder.
+    let playlist = loop {
+        match rig.desk.preview("playlist", None).await {
+            Ok(m) => break m,
+            Err(Error::Client(onair_client::Error::NotFound(_))) => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(playlist.content_type, "application/vnd.apple.mpegurl");
+    let text = String::from_utf8(playlist.bytes).unwrap();
+    let segment = text.lines().find(|l| l.ends_with(".ts")).expect(&text);
+    let media = rig.desk.preview(segment, None).await.unwrap();
+    assert_eq!(media.content_type, "video/mp2t");
+    assert!(!media.bytes.is_empty() && media.bytes.len() % 188 == 0);
+    assert!(matches!(
+        rig.desk.preview("../index.m3u8", None).await,
+        Err(Error::Invalid { .. })
+    ));
     assert!(matches!(
         rig.next(|e| matches!(e, DeskEvent::Air(_))).await,
         DeskEvent::Air(Air::On)
@@ -389,4 +411,10 @@ async fn the_stream_arriving_and_leaving_is_seen_on_the_desk() {
         }
         _ => unreachable!(),
     }
+    // No live on the dashboard: no preview.
+    rig.desk.unwatch().await;
+    assert!(matches!(
+        rig.desk.preview("playlist", None).await,
+        Err(Error::Client(onair_client::Error::NotFound(_)))
+    ));
 }

@@ -2537,6 +2537,33 @@ async fn the_watch_page_plays_the_stream_as_hls() {
         "{m3u8}"
     );
     assert!(!m3u8.contains("ENDLIST"), "{m3u8}");
+    assert!(m3u8.contains("#EXT-X-PROGRAM-DATE-TIME:"), "{m3u8}");
+
+    // The ingest extension tells the owner where it plays; the owner's
+    // own reads (onair's preview) are no audience, anyone else's are.
+    let (s, health) = svc.get(&format!("{P}/live/{id}/ingest"), &t.access).await;
+    assert_eq!(s, 200, "{health}");
+    assert_eq!(health["data"]["playbackUrl"], json!(playlist_url));
+    let players = svc.state.ingest.players(&id);
+    let own = anon
+        .get(format!("{playlist_url}?player=streamer-preview"))
+        .header("x-prism-access-token", &t.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert_eq!(
+        svc.state.ingest.players(&id),
+        players,
+        "the owner is not counted"
+    );
+    let other = anon
+        .get(format!("{playlist_url}?player=someone"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    assert_eq!(svc.state.ingest.players(&id), players + 1);
 
     // A segment is H.264 1280x720 to ffprobe.
     let dir = support::temp_dir("hls");

@@ -38,6 +38,7 @@ const ingest = (over: Partial<IngestView> = {}): IngestView => ({
   sinceLastFrameMs: 20,
   publishingSince: "2026-12-06T09:00:00Z",
   publisher: { address: "127.0.0.1:50000", encoder: "obs-output module (libobs version 30.0.0)" },
+  playable: true,
   ...over,
 });
 

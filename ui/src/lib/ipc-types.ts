@@ -108,7 +108,12 @@ sinceLastFrameMs: number | null,
 /**
  * RFC 3339: when this publisher was admitted.
  */
-publishingSince: string | null, publisher: PublisherView | null, };
+publishingSince: string | null, publisher: PublisherView | null, 
+/**
+ * The service offers a watch stream of this live: the dashboard's
+ * preview plays it through the app's `preview:` scheme.
+ */
+playable: boolean, };
 
 export type PublisherView = { 
 /**
@@ -158,6 +163,10 @@ export type Settings = {
  * Closing the window keeps onair running in the tray.
  */
 hideOnClose: boolean, 
+/**
+ * The dashboard plays the live's preview (its watch stream, muted).
+ */
+preview: boolean, 
 /**
  * The live clock shows seconds (a repaint a second: about 0.7 % of a
  * core here, `make bench`); off, it moves once a minute.
@@ -487,6 +496,11 @@ export const commands = {
    */
   obsResend: (liveId: string): Promise<ObsView> =>
     invoke<ObsView>("obs_resend", { liveId }),
+  /**
+   * OBS's test scene: a colour card and a clock, put on program.
+   */
+  obsTestScene: (): Promise<void> =>
+    invoke<void>("obs_test_scene"),
   /**
    * Undo the last Send to OBS.
    */

@@ -2,7 +2,7 @@
 // hls.js (or natively where the browser plays HLS), and shows its title,
 // status, viewers and chat, polled from state.json. Every text from the
 // service is untrusted: it goes in as textContent, never as HTML.
-import Hls from "hls.js/light";
+import { canPlayHls, playHls, type HlsPlayer } from "../lib/hls";
 
 interface ChatMessage {
   messageId: string;
@@ -22,39 +22,32 @@ interface WatchState {
 const live = document.body.dataset.live ?? "";
 const base = `/watch/${encodeURIComponent(live)}`;
 // One id per page: the service counts distinct players.
-const player = Math.random().toString(36).slice(2, 12);
-const source = `${base}/index.m3u8?player=${player}`;
+const playerId = Math.random().toString(36).slice(2, 12);
+const source = `${base}/index.m3u8?player=${playerId}`;
 const video = document.getElementById("video") as HTMLVideoElement;
 const note = document.getElementById("note") as HTMLElement;
 const chat = document.getElementById("chat") as HTMLOListElement;
 const MAX_LINES = 200;
 
-let hls: Hls | null = null;
+let player: HlsPlayer | null = null;
 let started = false;
 
 function play(): void {
   if (started) return;
-  started = true;
-  if (Hls.isSupported()) {
-    hls = new Hls({ enableWorker: false, liveSyncDurationCount: 3 });
-    hls.on(Hls.Events.MANIFEST_PARSED, () => {
-      note.textContent = "";
-      void video.play().catch(() => undefined);
-    });
-    hls.on(Hls.Events.ERROR, (_e, data) => {
-      if (!data.fatal) return;
-      // Nothing to play yet, or the stream went away: try again shortly.
-      hls?.destroy();
-      hls = null;
-      started = false;
-    });
-    hls.loadSource(source);
-    hls.attachMedia(video);
-  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-    video.src = source;
-  } else {
+  if (!canPlayHls(video)) {
     note.textContent = "This browser cannot play HLS.";
+    return;
   }
+  started = true;
+  player = playHls(video, source, {
+    playing: () => (note.textContent = ""),
+    // Nothing to play yet, or the stream went away: the next poll tries again.
+    failed: () => {
+      player?.destroy();
+      player = null;
+      started = false;
+    },
+  });
 }
 
 function text(id: string, value: string): void {

@@ -49,6 +49,13 @@ use protocol::{close, op, status};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The scene [`Obs::set_up_test_scene`] makes, and its inputs.
+pub const TEST_SCENE: &str = "onair test";
+pub const TEST_CLOCK: &str = "onair clock";
+const TEST_CARD: &str = "onair colour";
+/// Text sources by platform: FreeType 2 (Linux, macOS), GDI+ (Windows).
+const TEXT_KINDS: [&str; 3] = ["text_ft2_source_v2", "text_gdiplus_v3", "text_gdiplus_v2"];
+
 /// Where OBS's WebSocket server listens (OBS's defaults: 127.0.0.1:4455).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -516,6 +523,110 @@ impl Obs {
             )));
         }
         Ok(())
+    }
+
+    /// Makes (or finds) onair's test scene and puts it on program: a
+    /// colour card the size of OBS's canvas and, centred, a text source
+    /// ([`TEST_CLOCK`]) showing `text`, which [`Obs::show_text`] changes
+    /// (the desk keeps it showing the time, so the preview's clock against
+    /// the wall clock is the delay end to end). Made with `CreateInput`;
+    /// inputs there already get the settings again.
+    pub async fn set_up_test_scene(&self, text: &str) -> Result<()> {
+        let video = self.request("GetVideoSettings", None).await?;
+        let width = video["baseWidth"].as_u64().unwrap_or(1280);
+        let height = video["baseHeight"].as_u64().unwrap_or(720);
+        let scenes = self.request("GetSceneList", None).await?;
+        let exists = scenes["scenes"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|s| s["sceneName"] == TEST_SCENE));
+        if !exists {
+            self.request("CreateScene", Some(json!({"sceneName": TEST_SCENE})))
+                .await?;
+        }
+        // Colours are ABGR.
+        self.ensure_input(
+            TEST_CARD,
+            "color_source_v3",
+            json!({"color": 0xFF70_3A1Eu32, "width": width, "height": height}),
+        )
+        .await?;
+        let kinds = self.request("GetInputKindList", None).await?;
+        let kind = TEXT_KINDS
+            .into_iter()
+            .find(|k| {
+                kinds["inputKinds"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|v| v == k))
+            })
+            .ok_or_else(|| ObsError::Refused {
+                request: "CreateInput".into(),
+                code: 0,
+                comment: "this OBS has no text source".into(),
+            })?;
+        self.ensure_input(
+            TEST_CLOCK,
+            kind,
+            json!({
+                "text": text,
+                "font": {"face": "Sans", "style": "Bold", "size": height / 5, "flags": 1},
+                "color1": 0xFFFF_FFFFu32,
+                "color2": 0xFFFF_FFFFu32,
+            }),
+        )
+        .await?;
+        let item = self
+            .request(
+                "GetSceneItemId",
+                Some(json!({"sceneName": TEST_SCENE, "sourceName": TEST_CLOCK})),
+            )
+            .await?;
+        // Alignment 0 is the centre.
+        self.request(
+            "SetSceneItemTransform",
+            Some(json!({
+                "sceneName": TEST_SCENE,
+                "sceneItemId": item["sceneItemId"],
+                "sceneItemTransform": {"positionX": width / 2, "positionY": height / 2, "alignment": 0},
+            })),
+        )
+        .await?;
+        self.request(
+            "SetCurrentProgramScene",
+            Some(json!({"sceneName": TEST_SCENE})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The text a text source shows.
+    pub async fn show_text(&self, input: &str, text: &str) -> Result<()> {
+        self.request(
+            "SetInputSettings",
+            Some(json!({"inputName": input, "inputSettings": {"text": text}})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn ensure_input(&self, name: &str, kind: &str, settings: Value) -> Result<()> {
+        let create = json!({
+            "sceneName": TEST_SCENE,
+            "inputName": name,
+            "inputKind": kind,
+            "inputSettings": settings,
+            "sceneItemEnabled": true,
+        });
+        match self.request("CreateInput", Some(create)).await {
+            Ok(_) => Ok(()),
+            Err(ObsError::Refused { code, .. }) if code == status::RESOURCE_ALREADY_EXISTS => self
+                .request(
+                    "SetInputSettings",
+                    Some(json!({"inputName": name, "inputSettings": settings})),
+                )
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        }
     }
 
     /// StartStream.

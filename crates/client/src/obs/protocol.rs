@@ -47,6 +47,8 @@ pub mod status {
     pub const OUTPUT_RUNNING: u16 = 500;
     /// The output is not running.
     pub const OUTPUT_NOT_RUNNING: u16 = 501;
+    /// A resource (a scene, an input) of that name exists already.
+    pub const RESOURCE_ALREADY_EXISTS: u16 = 601;
 }
 
 /// Any message: `{op, d}`.

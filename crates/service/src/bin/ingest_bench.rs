@@ -304,7 +304,7 @@ async fn onair(n: usize, clip: &Path, seconds: u64) -> Result<Row> {
     let newest = |state: &AppState| -> Vec<Option<u64>> {
         paths
             .iter()
-            .map(|(id, _)| newest_segment(&state.ingest.playlist(id, false, "bench")?))
+            .map(|(id, _)| newest_segment(&state.ingest.playlist(id, false, Some("bench"))?))
             .collect()
     };
     let before = newest(&state);

@@ -23,7 +23,9 @@ pub async fn health(state: &AppState, caller: &Caller, live_id: &str) -> ApiResu
             return Err(ApiError::not_found("live"));
         }
     }
-    Ok(state.ingest.health(&live.id))
+    let mut health = state.ingest.health(&live.id);
+    health.playback_url = Some(format!("{}/watch/{}/index.m3u8", state.base_url, live.id));
+    Ok(health)
 }
 
 /// Why a publish is refused, and how RTMP says it.

@@ -30,7 +30,8 @@ pub async fn watchable(
     }
 }
 
-/// The live's HLS playlist for the player `player`. An ended live's is
+/// The live's HLS playlist for the player `player` (a viewer unless it is
+/// the live's owner). An ended live's is
 /// closed with `#EXT-X-ENDLIST` (empty once its segments are gone); a live
 /// with nothing to play yet is 404, which players retry.
 pub async fn playlist(
@@ -41,7 +42,9 @@ pub async fn playlist(
 ) -> ApiResult<String> {
     let live = watchable(state, viewer, live_id).await?;
     let ended = live.status() == LiveStatus::End;
-    match state.ingest.playlist(&live.id, ended, player) {
+    // The streamer's own preview is not an audience.
+    let own = viewer.is_some_and(|c| c.user_id == live.owner_id);
+    match state.ingest.playlist(&live.id, ended, (!own).then_some(player)) {
         Some(m3u8) => Ok(m3u8),
         None if ended => Ok(
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-ENDLIST\n"

@@ -21,6 +21,8 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use mpeg2ts::es::{StreamId, StreamType};
 use mpeg2ts::pes::PesHeader;
 use mpeg2ts::time::{ClockReference, Timestamp};
@@ -52,6 +54,9 @@ pub struct Segment {
     /// Starts after a new publisher's timestamps: `#EXT-X-DISCONTINUITY`.
     pub discontinuity: bool,
     pub bytes: usize,
+    /// When its first frame arrived: `#EXT-X-PROGRAM-DATE-TIME`, so a
+    /// player can tell how far behind the encoder it plays.
+    pub received: DateTime<Utc>,
 }
 
 #[derive(Debug)]
@@ -63,6 +68,7 @@ struct Building {
     last: u32,
     discontinuity: bool,
     data: Vec<u8>,
+    received: DateTime<Utc>,
 }
 
 /// The codec configuration the stream's sequence headers gave.
@@ -317,6 +323,7 @@ impl Hls {
             last: ts,
             discontinuity,
             data,
+            received: Utc::now(),
         });
     }
 
@@ -346,6 +353,7 @@ impl Hls {
             duration,
             discontinuity: b.discontinuity,
             bytes: b.data.len(),
+            received: b.received,
         });
         while self.segments.len() > WINDOW {
             if let Some(old) = self.segments.pop_front() {
@@ -504,6 +512,12 @@ impl Hls {
             if s.discontinuity {
                 m3u8.push_str("#EXT-X-DISCONTINUITY\n");
             }
+            // §4.3.2.6: the wall-clock time of the segment's first sample.
+            let _ = writeln!(
+                m3u8,
+                "#EXT-X-PROGRAM-DATE-TIME:{}",
+                s.received.to_rfc3339_opts(SecondsFormat::Millis, true)
+            );
             let _ = write!(m3u8, "#EXTINF:{:.3},\n{}.ts\n", s.duration, s.seq);
         }
         if ended {
@@ -596,12 +610,26 @@ mod tests {
         for i in 0..70u32 {
             hls.video(i * 34, &frame(i % 60 == 0, 100));
         }
-        assert!(
-            hls.playlist(false)
-                .contains("#EXT-X-DISCONTINUITY\n#EXTINF:2.040,\n15.ts\n"),
-            "{}",
-            hls.playlist(false)
-        );
+        let playlist = hls.playlist(false);
+        let lines: Vec<&str> = playlist.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == "15.ts")
+            .expect("segment 15");
+        assert_eq!(lines[at - 1], "#EXTINF:2.040,", "{playlist}");
+        assert_eq!(lines[at - 3], "#EXT-X-DISCONTINUITY", "{playlist}");
+        // Each segment says when its first frame arrived (§4.3.2.6).
+        for (i, _) in lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("#EXTINF:"))
+        {
+            let pdt = lines[i - 1]
+                .strip_prefix("#EXT-X-PROGRAM-DATE-TIME:")
+                .unwrap_or_else(|| panic!("{playlist}"));
+            let t = chrono::DateTime::parse_from_rfc3339(pdt).expect("RFC 3339");
+            assert!((Utc::now() - t.with_timezone(&Utc)).num_seconds().abs() < 60);
+        }
         assert!(hls.memory() < 256 * 1024);
         drop(hls);
         assert!(!dir.exists(), "the directory goes with it");

@@ -270,19 +270,22 @@ impl Ingest {
         }
     }
 
-    /// The live's HLS playlist, read by the player `reader`; `None` while
-    /// there is nothing to play. `ended` closes it (the live has ended).
-    pub fn playlist(&self, live_id: &str, ended: bool, reader: &str) -> Option<String> {
+    /// The live's HLS playlist, read by the player `reader` (`None`: a
+    /// read that is not a viewer); `None` while there is nothing to play.
+    /// `ended` closes it (the live has ended).
+    pub fn playlist(&self, live_id: &str, ended: bool, reader: Option<&str>) -> Option<String> {
         let mut st = self.write();
         let state = st.hls.get_mut(live_id)?;
         let hls = lock(&state.hls);
         if !hls.has_segments() {
             return None;
         }
-        if state.readers.len() >= MAX_PLAYERS {
-            state.readers.clear();
+        if let Some(reader) = reader {
+            if state.readers.len() >= MAX_PLAYERS {
+                state.readers.clear();
+            }
+            state.readers.insert(reader.to_owned(), Instant::now());
         }
-        state.readers.insert(reader.to_owned(), Instant::now());
         Some(hls.playlist(ended || state.ended.is_some()))
     }
 
@@ -375,6 +378,7 @@ impl Ingest {
             since_last_frame_ms: None,
             publishing_since: None,
             publisher: None,
+            playback_url: None,
         };
         let Some(p) = self.publisher(live_id) else {
             return empty(signal);
@@ -394,6 +398,7 @@ impl Ingest {
             since_last_frame_ms: r.since_last_frame_ms,
             publishing_since: Some(timestamp(p.since)),
             publisher: Some(publisher),
+            playback_url: None,
         }
     }
 }
