@@ -112,7 +112,9 @@ service: deps ui
 ## client's chat follower and live watcher, then the app (start time,
 ## memory against a blank webview, CPU) under Xvfb, then the chat pane at
 ## 200 msg/s for 10 min and at rising rates (CHAT_BENCH_ARGS="--minutes 1
-## --quick" for a short run).
+## --quick" for a short run), then the dashboard's preview playing,
+## hidden, minimised (under openbox, with xdotool and wmctrl, installed
+## here) and off.
 bench: deps ui
 	@dpkg-query -W -f='$${Status}' libnginx-mod-rtmp 2>/dev/null | grep -q "install ok installed" || \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx libnginx-mod-rtmp
@@ -127,6 +129,10 @@ bench: deps ui
 	  ./target/release/examples/app_bench target/release/onair $(APP_BENCH_ARGS)
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  ./target/release/examples/app_bench target/release/onair --chat $(CHAT_BENCH_ARGS)
+	@for p in openbox xdotool wmctrl; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$p; done
+	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
+	  ./target/release/examples/app_bench target/release/onair --preview $(PREVIEW_BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

@@ -26,6 +26,10 @@
 //! of higher rates, for the highest at which the pane still shows every
 //! message. `--minutes N` shortens the long run, `--quick` the steps (20 s), `--no-steps` leaves them out.
 //!
+//! `--preview`: the dashboard's preview playing a 720p30 stream, with the
+//! window hidden, minimised, and with the preview off (issue 16's
+//! benchmark; `--runs N`, 3 by default).
+//!
 //! `ONAIR_BENCH_KEEP=1` keeps its home (the app's data, config and log)
 //! under the temp dir.
 //!
@@ -267,6 +271,16 @@ async fn main() {
             .expect("path of the onair binary"),
     );
     let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--preview") {
+        let runs = args
+            .iter()
+            .position(|a| a == "--runs")
+            .and_then(|i| args.get(i + 1)?.parse().ok())
+            .unwrap_or(3);
+        let window = Duration::from_secs(if quick { 15 } else { 30 });
+        preview::run(&bin, runs, window).await;
+        return;
+    }
     if args.iter().any(|a| a == "--chat") {
         let minutes = args
             .iter()
@@ -683,6 +697,156 @@ mod chat {
             .map(|o| o.rate)
             .fold(0.0, f64::max);
         println!("\nHighest rate shown in full: {highest} messages/s (every message taken in, a poll's worth within the {BUFFER} buffer); every message still taken in at {taken} messages/s");
+        if std::env::var_os("ONAIR_BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&home);
+        }
+    }
+}
+
+/// The dashboard's preview (`--preview`, issue 16's benchmark): the app on
+/// the dashboard of a live that ffmpeg streams at 720p30, its process
+/// tree's CPU and memory with the preview playing, with the window hidden
+/// (closed, so onair hides it to the tray), with it minimised (under a
+/// window manager, openbox, started here), and with the preview off (its
+/// setting, which its Hide button writes): the figure without it. A fresh
+/// app per measure, the modes in turn, `--runs N` rounds (3), medians.
+mod preview {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Mode {
+        Off,
+        Playing,
+        Hidden,
+        Minimised,
+    }
+
+    impl Mode {
+        fn name(self) -> &'static str {
+            match self {
+                Mode::Off => "preview off (without it)",
+                Mode::Playing => "preview playing",
+                Mode::Hidden => "preview on, window hidden (closed to the tray)",
+                Mode::Minimised => "preview on, window minimised",
+            }
+        }
+    }
+
+    /// Runs `xdotool` on the app's main window.
+    fn xdotool(action: &str) {
+        let found = Command::new("xdotool")
+            .args(["search", "--name", "^onair$"])
+            .output()
+            .expect("xdotool (make bench installs it)");
+        let ids = String::from_utf8_lossy(&found.stdout).to_string();
+        for id in ids.lines() {
+            let _ = Command::new("xdotool").args([action, id]).status();
+        }
+        assert!(!ids.trim().is_empty(), "the app's window");
+    }
+
+    fn save_settings(config: &Path, preview: bool) {
+        let mut settings = onair_desk::settings::Settings::default();
+        settings.preview = preview;
+        std::fs::write(
+            config.join("settings.json"),
+            serde_json::to_vec(&settings).unwrap(),
+        )
+        .unwrap();
+    }
+
+    pub async fn run(bin: &Path, runs: usize, window: Duration) {
+        let (home, data, config, log) = bench_home("preview");
+        let mut wm = Command::new("openbox")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openbox (make bench installs it)");
+        let mut service_config = Config::new(Storage::Dir(data.join("bench-service")));
+        service_config.seed_demo = true;
+        service_config.ingest.listen = Some("127.0.0.1:0".parse().unwrap());
+        let running = Running::start(service_config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let service = profile("bench", &running);
+        let client = login(&running, &service).await;
+        let live_id = new_live(&client, "Preview benchmark").await;
+        let rtmp_path = client.live(&live_id).await.unwrap().rtmp_path;
+        let mut publisher = onair_service::testing::RtmpPublisher::start(&rtmp_path)
+            .expect("ffmpeg publishes the 720p30 test clip");
+        // The publish starts the live.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while client.live(&live_id).await.unwrap().status != onair_api::LiveStatus::OnAir {
+            assert!(Instant::now() < deadline, "the live never went on air");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mut all = Profiles::default();
+        all.upsert(service).unwrap();
+        all.set_current(Some("bench")).unwrap();
+        all.save(&config.join("profiles.json")).unwrap();
+
+        let modes = [Mode::Off, Mode::Playing, Mode::Hidden, Mode::Minimised];
+        let mut cpu: HashMap<&str, Vec<f64>> = HashMap::new();
+        let mut rss: HashMap<&str, Vec<f64>> = HashMap::new();
+        let mut shown = 0;
+        for _ in 0..runs {
+            for mode in modes {
+                save_settings(&config, mode != Mode::Off);
+                let app = App::start(bin, &home, &["--live", &live_id]);
+                shown += 1;
+                ready_ms(&log, "dashboard", shown);
+                // The preview's first segments, hls.js's start.
+                std::thread::sleep(Duration::from_secs(12));
+                match mode {
+                    // Closed as a window manager closes it (WM_DELETE_WINDOW):
+                    // onair hides to the tray.
+                    Mode::Hidden => {
+                        let closed = Command::new("wmctrl")
+                            .args(["-c", "onair"])
+                            .status()
+                            .expect("wmctrl (make bench installs it)");
+                        assert!(closed.success(), "wmctrl closed the window");
+                    }
+                    Mode::Minimised => xdotool("windowminimize"),
+                    _ => {}
+                }
+                std::thread::sleep(Duration::from_secs(3));
+                let (c, _) = cpu_over(app.child.id(), window);
+                let r = rss_kib(&tree(app.child.id())) as f64 / 1024.0;
+                eprintln!("{}: {c:.2} % CPU, {r:.0} MiB", mode.name());
+                cpu.entry(mode.name()).or_default().push(c);
+                rss.entry(mode.name()).or_default().push(r);
+                app.stop();
+            }
+        }
+        publisher.kill();
+        let _ = wm.kill();
+        let _ = wm.wait();
+
+        let off_cpu = median(cpu[Mode::Off.name()].clone());
+        let off_rss = median(rss[Mode::Off.name()].clone());
+        println!("## The dashboard's preview, 720p30 ({})\n", bin.display());
+        println!(
+            "CPU of the app's process tree over {} s, % of one core; RSS; medians of {runs} runs (each run a fresh app).\n",
+            window.as_secs()
+        );
+        println!("| mode | CPU | above off | all runs | RSS | above off |");
+        println!("|---|---:|---:|---|---:|---:|");
+        for mode in modes {
+            let c = cpu[mode.name()].clone();
+            let r = median(rss[mode.name()].clone());
+            let m = median(c.clone());
+            println!(
+                "| {} | {m:.2} % | {:+.2} | {} | {r:.0} MiB | {:+.0} MiB |",
+                mode.name(),
+                m - off_cpu,
+                c.iter()
+                    .map(|x| format!("{x:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r - off_rss,
+            );
+        }
         if std::env::var_os("ONAIR_BENCH_KEEP").is_none() {
             let _ = std::fs::remove_dir_all(&home);
         }

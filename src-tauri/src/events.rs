@@ -24,6 +24,15 @@ pub struct AppChanged;
 #[derive(Debug, Clone, Copy, Serialize, TS)]
 pub struct ConfirmStop;
 
+/// The app hid its window (closed to the tray) or showed it again: the
+/// page stops what no one sees (the preview) even where the webview does
+/// not tell it is hidden.
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowShown {
+    pub shown: bool,
+}
+
 macro_rules! events {
     ($($payload:ty => $name:literal, $listener:literal;)*) => {
         $(impl IpcEvent for $payload {
@@ -46,6 +55,7 @@ events! {
     ConfirmStop => "confirm-stop", "confirmStop";
     ObsView => "obs", "obs";
     IngestView => "ingest", "ingest";
+    WindowShown => "window-shown", "windowShown";
 }
 
 /// Sends an event to every window.

@@ -217,6 +217,7 @@ pub fn build<R: Runtime>(
                 if hide {
                     api.prevent_close();
                     let _ = window.hide();
+                    emit(window.app_handle(), events::WindowShown { shown: false });
                 }
             }
         })

@@ -89,6 +89,7 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) {
         let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
+        crate::events::emit(app, crate::events::WindowShown { shown: true });
     }
 }
 

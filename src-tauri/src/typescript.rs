@@ -17,7 +17,7 @@ use syn::{FnArg, GenericArgument, Item, PathArguments, ReturnType, Type};
 use ts_rs::TS;
 
 use crate::error::{ErrorCode, IpcError};
-use crate::events::{AppChanged, ConfirmStop};
+use crate::events::{AppChanged, ConfirmStop, WindowShown};
 use crate::models::*;
 
 const COMMANDS_RS: &str = include_str!("commands.rs");
@@ -298,6 +298,7 @@ pub fn typescript() -> String {
         "type ObsView = ObsReport<IpcError>;".to_string(),
         AppChanged::decl(),
         ConfirmStop::decl(),
+        WindowShown::decl(),
         union("LiveStatus", &onair_api::LiveStatus::ALL),
         union("StatusFilter", &onair_api::StatusFilter::ALL),
         union("Scope", &onair_api::Scope::ALL),

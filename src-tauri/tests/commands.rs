@@ -172,7 +172,8 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     assert_eq!(
         invoke(&webview, "settings", json!({})).unwrap(),
         json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {},
-               "chatBuffer": 5000, "hideModerated": false, "obs": obs_defaults.clone()})
+               "chatBuffer": 5000, "hideModerated": false, "preview": true,
+               "obs": obs_defaults.clone()})
     );
     let saved = invoke(
         &webview,
@@ -184,7 +185,8 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     assert_eq!(
         saved,
         json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {},
-               "chatBuffer": 5000, "hideModerated": false, "obs": obs_defaults.clone()})
+               "chatBuffer": 5000, "hideModerated": false, "preview": true,
+               "obs": obs_defaults.clone()})
     );
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");

@@ -322,6 +322,8 @@ export type AppChanged = null;
 
 export type ConfirmStop = null;
 
+export type WindowShown = { shown: boolean, };
+
 export type LiveStatus = "RESERVED" | "ON_AIR" | "END";
 
 export type StatusFilter = "ALL" | "RESERVED" | "ON_AIR" | "END";
@@ -544,4 +546,6 @@ export const events = {
     listen<ObsReport<IpcError>>("obs", (e) => f(e.payload)),
   ingest: (f: (payload: IngestView) => void): Promise<UnlistenFn> =>
     listen<IngestView>("ingest", (e) => f(e.payload)),
+  windowShown: (f: (payload: WindowShown) => void): Promise<UnlistenFn> =>
+    listen<WindowShown>("window-shown", (e) => f(e.payload)),
 };
