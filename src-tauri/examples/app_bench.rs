@@ -746,8 +746,10 @@ mod preview {
     }
 
     fn save_settings(config: &Path, preview: bool) {
-        let mut settings = onair_desk::settings::Settings::default();
-        settings.preview = preview;
+        let settings = onair_desk::settings::Settings {
+            preview,
+            ..Default::default()
+        };
         std::fs::write(
             config.join("settings.json"),
             serde_json::to_vec(&settings).unwrap(),
