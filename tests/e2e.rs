@@ -1186,6 +1186,7 @@ async fn preview_plays(c: &Client) {
         position().await > 0.5
     })
     .await;
+    text_until(c, "preview-delay", |t| t.contains("behind the service")).await;
 }
 
 /// After the live: Undo puts back what OBS had before onair's first Send;
