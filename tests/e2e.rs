@@ -1157,21 +1157,7 @@ async fn preview_plays(c: &Client) {
         now > then + 1.0,
         "the preview's time moves on: {then} -> {now}"
     );
-    // A frame, scaled down: its mean brightness (0-255).
-    let mean = c
-        .execute(
-            "const v = document.querySelector('[data-testid=preview-video]');
-             const k = document.createElement('canvas'); k.width = 64; k.height = 36;
-             const g = k.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
-             const d = g.getImageData(0, 0, 64, 36).data; let s = 0;
-             for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2];
-             return s / (64 * 36 * 3);",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_f64()
-        .unwrap();
+    let mean = preview_brightness(c).await;
     assert!(
         mean > 20.0,
         "a frame of the preview is not black: mean {mean}"
@@ -1187,6 +1173,29 @@ async fn preview_plays(c: &Client) {
     })
     .await;
     text_until(c, "preview-delay", |t| t.contains("behind the service")).await;
+    // The screenshot that follows shows a frame, not the black of a
+    // player still catching up.
+    until("the preview shows a frame again", || async {
+        preview_brightness(c).await > 20.0
+    })
+    .await;
+}
+
+/// The preview's current frame, scaled down: its mean brightness (0-255).
+async fn preview_brightness(c: &Client) -> f64 {
+    c.execute(
+        "const v = document.querySelector('[data-testid=preview-video]');
+         const k = document.createElement('canvas'); k.width = 64; k.height = 36;
+         const g = k.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
+         const d = g.getImageData(0, 0, 64, 36).data; let s = 0;
+         for (let i = 0; i < d.length; i += 4) s += d[i] + d[i + 1] + d[i + 2];
+         return s / (64 * 36 * 3);",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_f64()
+    .unwrap_or(0.0)
 }
 
 /// After the live: Undo puts back what OBS had before onair's first Send;
