@@ -5,7 +5,10 @@
 //!   keyring, on the built-in demo service; median of 5 starts;
 //! - memory: resident memory of the app and its WebKit processes, idle on
 //!   that dashboard, against the same app showing a blank page;
-//! - CPU: of the app's process tree over 60 s watching the live.
+//! - CPU: of the app's process tree over 60 s watching the live, per
+//!   process and per thread (by name), and of the blank page; the
+//!   benchmark exits non-zero above [`CPU_LIMIT`] (watching the live, and
+//!   demo mode apart from its embedded service's threads).
 //!
 //! The service runs here, in the benchmark's process, as a streamer's
 //! service runs elsewhere: the app's figures are the app's alone. Then the
@@ -30,6 +33,12 @@
 //! window hidden, minimised, and with the preview off (issue 16's
 //! benchmark; `--runs N`, 3 by default).
 //!
+//! `--chat-rate R`: the simulated audience chats R messages/s (the demo's
+//! 1.5 by default).
+//!
+//! `--hold N`: no figures; the app on the live's dashboard for N seconds,
+//! its process ids printed for a profiler (`perf record -g -p PIDS`).
+//!
 //! `ONAIR_BENCH_KEEP=1` keeps its home (the app's data, config and log)
 //! under the temp dir.
 //!
@@ -45,6 +54,11 @@ use onair_api::{CreateLive, OptionalApi, Scope};
 use onair_client::{Connector, KeyringStore, LoginSlot, Profile, Profiles, TokenStore};
 use onair_service::testing::{client_for, submit_login, Submitted};
 use onair_service::{Config, Running, Storage};
+
+/// The guard of `make bench`: the app's CPU over 60 s watching a live
+/// (whole tree; in demo mode apart from the embedded service), in % of one
+/// core, above which the benchmark fails. The target is 1 %.
+const CPU_LIMIT: f64 = 1.5;
 
 /// Clock ticks per second of /proc/*/stat times (USER_HZ on Linux).
 const TICKS: f64 = 100.0;
@@ -94,16 +108,7 @@ fn rss_kib(pids: &[u32]) -> u64 {
 fn cpu_secs(pids: &[u32]) -> f64 {
     pids.iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
-        .map(|s| {
-            let f: Vec<&str> = s
-                .rsplit_once(") ")
-                .map(|x| x.1)
-                .unwrap_or("")
-                .split_whitespace()
-                .collect();
-            let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-            (t(11) + t(12)) / TICKS
-        })
+        .map(|s| stat_secs(&s))
         .sum()
 }
 
@@ -244,22 +249,100 @@ async fn new_live(client: &onair_client::Client, title: &str) -> String {
     live.live_id.as_str().to_owned()
 }
 
-/// CPU of `root`'s tree over `window`: the total and each process's share.
-fn cpu_over(root: u32, window: Duration) -> (f64, String) {
-    let before: Vec<(u32, f64)> = tree(root).iter().map(|p| (*p, cpu_secs(&[*p]))).collect();
+/// CPU seconds of a `/proc/.../stat` line (user + system).
+fn stat_secs(stat: &str) -> f64 {
+    let f: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / TICKS
+}
+
+/// CPU seconds of each thread of `pid`, summed by thread name.
+fn thread_secs(pid: u32) -> HashMap<String, f64> {
+    let mut out = HashMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let dir = t.path();
+        let (Ok(stat), Ok(name)) = (
+            std::fs::read_to_string(dir.join("stat")),
+            std::fs::read_to_string(dir.join("comm")),
+        ) else {
+            continue;
+        };
+        *out.entry(name.trim().to_owned()).or_default() += stat_secs(&stat);
+    }
+    out
+}
+
+/// CPU of a process tree over a window, in % of one core.
+struct Cpu {
+    total: f64,
+    /// Each process's share: "name x.xx %, ...".
+    per_process: String,
+    /// Each process's busiest threads, by name (threads that ended in the
+    /// window are not counted there).
+    per_thread: String,
+    /// The threads of an embedded demo service (its runtime's, named
+    /// `onair_desk::demo::THREAD_NAME`, and its database's).
+    service: f64,
+}
+
+/// Threads of the embedded service, by name (as /proc shows it, 15 bytes).
+fn is_service_thread(name: &str) -> bool {
+    name.starts_with(onair_desk::demo::THREAD_NAME) || name.starts_with("sqlx-sqlite")
+}
+
+fn cpu_over(root: u32, window: Duration) -> Cpu {
+    let before: Vec<(u32, f64, HashMap<String, f64>)> = tree(root)
+        .iter()
+        .map(|p| (*p, cpu_secs(&[*p]), thread_secs(*p)))
+        .collect();
     std::thread::sleep(window);
     let secs = window.as_secs_f64();
+    let pct = |s: f64| s * 100.0 / secs;
     let mut total = 0.0;
-    let per_process: Vec<String> = before
-        .iter()
-        .map(|(pid, c0)| {
-            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let used = cpu_secs(&[*pid]) - c0;
-            total += used;
-            format!("{} {:.2} %", name.trim(), used * 100.0 / secs)
-        })
-        .collect();
-    (total * 100.0 / secs, per_process.join(", "))
+    let mut service = 0.0;
+    let mut per_process = Vec::new();
+    let mut per_thread = Vec::new();
+    for (pid, c0, threads0) in &before {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let used = cpu_secs(&[*pid]) - c0;
+        total += used;
+        per_process.push(format!("{} {:.2} %", name.trim(), pct(used)));
+        let mut threads: Vec<(String, f64)> = thread_secs(*pid)
+            .into_iter()
+            .map(|(n, s)| {
+                let d = s - threads0.get(&n).copied().unwrap_or(0.0);
+                (n, d)
+            })
+            .collect();
+        service += threads
+            .iter()
+            .filter(|(n, _)| is_service_thread(n))
+            .map(|(_, d)| d)
+            .sum::<f64>();
+        threads.retain(|(_, d)| pct(*d) >= 0.02);
+        threads.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if !threads.is_empty() {
+            let list: Vec<String> = threads
+                .iter()
+                .map(|(n, d)| format!("{n} {:.2}", pct(*d)))
+                .collect();
+            per_thread.push(format!("{}: {}", name.trim(), list.join(", ")));
+        }
+    }
+    Cpu {
+        total: pct(total),
+        per_process: per_process.join(", "),
+        per_thread: per_thread.join("; "),
+        service: pct(service),
+    }
 }
 
 #[tokio::main]
@@ -298,7 +381,15 @@ async fn main() {
     // app's demo mode uses later; a live on air; a login for each profile.
     let mut service_config = Config::new(Storage::Dir(data.join("demo-service")));
     service_config.seed_demo = true;
-    service_config.simulate = Some(onair_desk::demo::audience());
+    let mut audience = onair_desk::demo::audience();
+    if let Some(rate) = args
+        .iter()
+        .position(|a| a == "--chat-rate")
+        .and_then(|i| args.get(i + 1)?.parse::<f64>().ok())
+    {
+        audience.chat_rate = rate;
+    }
+    service_config.simulate = Some(audience);
     let running = Running::start(service_config, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -313,6 +404,23 @@ async fn main() {
     all.upsert(demo).unwrap();
     all.set_current(Some("bench")).unwrap();
     all.save(&config.join("profiles.json")).unwrap();
+
+    // `--hold N`: the app on the live's dashboard for N seconds, its pids
+    // printed, for a profiler to attach to (perf record -p ...).
+    if let Some(secs) = args
+        .iter()
+        .position(|a| a == "--hold")
+        .and_then(|i| args.get(i + 1)?.parse::<u64>().ok())
+    {
+        let app = App::start(&bin, &home, &["--live", &live_id]);
+        ready_ms(&log, "dashboard", 1);
+        std::thread::sleep(Duration::from_secs(5));
+        let pids: Vec<String> = tree(app.child.id()).iter().map(u32::to_string).collect();
+        println!("pids {}", pids.join(","));
+        std::thread::sleep(Duration::from_secs(secs));
+        app.stop();
+        return;
+    }
 
     // Start time: the app reopens the last service, logged in from the
     // keyring, on the live's dashboard (the first start warms the page cache).
@@ -337,7 +445,7 @@ async fn main() {
     std::thread::sleep(Duration::from_secs(10));
     let pids = tree(app.child.id());
     let rss_app = rss_kib(&pids);
-    let (cpu, per_process) = cpu_over(app.child.id(), window);
+    let cpu = cpu_over(app.child.id(), window);
     let processes = pids.len();
     app.stop();
 
@@ -345,6 +453,7 @@ async fn main() {
     let blank = App::start(&bin, &home, &["--blank"]);
     std::thread::sleep(Duration::from_secs(10));
     let rss_blank = rss_kib(&tree(blank.child.id()));
+    let cpu_blank = cpu_over(blank.child.id(), window);
     blank.stop();
 
     // Demo mode: the same live, the service embedded in the app.
@@ -353,7 +462,7 @@ async fn main() {
     ready_ms(&log, "dashboard", runs + 1);
     std::thread::sleep(Duration::from_secs(10));
     let rss_demo = rss_kib(&tree(demo_app.child.id()));
-    let (cpu_demo, per_process_demo) = cpu_over(demo_app.child.id(), window);
+    let cpu_demo = cpu_over(demo_app.child.id(), window);
     demo_app.stop();
 
     println!("## Desktop app ({})\n", bin.display());
@@ -385,21 +494,53 @@ async fn main() {
         (rss_app as i64 - rss_blank as i64) / 1024
     );
     println!(
-        "| CPU over {} s watching the live | {cpu:.2} % of one core |",
+        "| CPU over {} s watching the live | {:.2} % of one core |",
         window.as_secs(),
+        cpu.total,
     );
-    println!("| CPU per process | {per_process} |");
+    println!("| CPU per process | {} |", cpu.per_process);
+    println!("| CPU per thread (% of one core) | {} |", cpu.per_thread);
+    println!(
+        "| the same app on a blank page (baseline): CPU | {:.2} % ({}) |",
+        cpu_blank.total, cpu_blank.per_thread
+    );
     println!(
         "| demo mode (service embedded): RSS | {} MiB |",
         rss_demo / 1024
     );
     println!(
-        "| demo mode: CPU over {} s, service and simulated audience included | {cpu_demo:.2} % of one core |",
+        "| demo mode: CPU over {} s, service and simulated audience included | {:.2} % of one core |",
         window.as_secs(),
+        cpu_demo.total,
     );
-    println!("| demo mode: CPU per process | {per_process_demo} |");
+    println!(
+        "| demo mode: CPU of the app apart from its embedded service | {:.2} % (the service {:.2} %) |",
+        cpu_demo.total - cpu_demo.service,
+        cpu_demo.service,
+    );
+    println!("| demo mode: CPU per process | {} |", cpu_demo.per_process);
+    println!("| demo mode: CPU per thread | {} |", cpu_demo.per_thread);
+    // The guard: a regression fails `make bench` (the full 60 s only).
+    let over: Vec<String> = [
+        ("watching the live", cpu.total),
+        (
+            "demo mode apart from its service",
+            cpu_demo.total - cpu_demo.service,
+        ),
+    ]
+    .iter()
+    .filter(|(_, v)| !quick && *v > CPU_LIMIT)
+    .map(|(what, v)| format!("{what}: {v:.2} %"))
+    .collect();
     if std::env::var_os("ONAIR_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&home);
+    }
+    if !over.is_empty() {
+        eprintln!(
+            "app_bench: CPU above {CPU_LIMIT} % of one core over 60 s ({}): a regression (issue 21's guard)",
+            over.join("; ")
+        );
+        std::process::exit(1);
     }
 }
 
@@ -813,7 +954,7 @@ mod preview {
                     _ => {}
                 }
                 std::thread::sleep(Duration::from_secs(3));
-                let (c, _) = cpu_over(app.child.id(), window);
+                let c = cpu_over(app.child.id(), window).total;
                 let r = rss_kib(&tree(app.child.id())) as f64 / 1024.0;
                 eprintln!("{}: {c:.2} % CPU, {r:.0} MiB", mode.name());
                 cpu.entry(mode.name()).or_default().push(c);

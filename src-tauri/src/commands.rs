@@ -115,6 +115,7 @@ pub async fn follow_chat(
     let mut rx = desk.follow_chat(&live_id).await?;
     tauri::async_runtime::spawn(async move {
         while let Some(event) = rx.recv().await {
+            tracing::trace!(event = "chat", "event");
             if on_event
                 .send(ChatEventView::from_event(&live_id, event))
                 .is_err()

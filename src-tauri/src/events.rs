@@ -60,6 +60,7 @@ events! {
 
 /// Sends an event to every window.
 pub fn emit<R: Runtime, E: IpcEvent>(app: &AppHandle<R>, payload: E) {
+    tracing::trace!(event = E::NAME, "event");
     if let Err(e) = app.emit(E::NAME, payload) {
         tracing::warn!(error = %e, event = E::NAME, "event not sent");
     }

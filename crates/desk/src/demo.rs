@@ -34,11 +34,11 @@ impl Desk {
                 if fresh && dir.exists() {
                     std::fs::remove_dir_all(&dir).map_err(|e| Error::storage(&dir, e))?;
                 }
-                let running = start(dir, self.demo_admin_token.clone()).await?;
-                tracing::info!(base_url = running.base_url(), "demo service running");
-                st.demo = Some(running);
+                let demo = Demo::start(dir, self.demo_admin_token.clone()).await?;
+                tracing::info!(base_url = demo.running().base_url(), "demo service running");
+                st.demo = Some(demo);
             }
-            let running = st.demo.as_ref().expect("the demo service runs");
+            let running = st.demo.as_ref().expect("the demo service runs").running();
             (
                 running.base_url().to_owned(),
                 running.fingerprint().map(str::to_owned),
@@ -46,6 +46,62 @@ impl Desk {
         };
         let profile = self.demo_profile(&base_url, fingerprint.as_deref(), fresh)?;
         self.use_profile(profile).await
+    }
+}
+
+/// The name of the embedded service's threads: what the service costs
+/// shows apart from the app's own (`make bench`, per thread).
+pub const THREAD_NAME: &str = "demo-service";
+
+/// The embedded service, on a runtime of its own (one worker, threads
+/// named [`THREAD_NAME`]): its simulated audience and ingest never queue
+/// behind the app's work, nor the app's behind theirs.
+pub(crate) struct Demo {
+    running: Option<Running>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Demo {
+    async fn start(dir: std::path::PathBuf, admin_token: Option<String>) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(THREAD_NAME)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Demo(format!("the demo service did not start: {e}")))?;
+        let started = runtime.spawn(start(dir, admin_token)).await;
+        // Whatever happened, a runtime dropped here would block.
+        let mut demo = Self {
+            running: None,
+            runtime: Some(runtime),
+        };
+        demo.running = Some(
+            started.map_err(|e| Error::Demo(format!("the demo service did not start: {e}")))??,
+        );
+        Ok(demo)
+    }
+
+    pub(crate) fn running(&self) -> &Running {
+        self.running.as_ref().expect("running until stopped")
+    }
+
+    /// Stops serving (connections drained, the database closed), then the
+    /// runtime.
+    pub(crate) async fn stop(mut self) -> std::io::Result<()> {
+        match self.running.take() {
+            Some(running) => running.stop().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        drop(self.running.take());
+        // Dropping a runtime blocks, which an async context may not do.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

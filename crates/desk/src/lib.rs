@@ -158,7 +158,7 @@ impl std::fmt::Debug for Desk {
 #[derive(Default)]
 struct State {
     #[cfg(feature = "demo")]
-    demo: Option<onair_service::Running>,
+    demo: Option<demo::Demo>,
     connector: Option<Connector>,
     client: Option<Client>,
     user: Option<User>,

@@ -308,7 +308,10 @@ impl Desk {
 }
 
 /// Asks the service's ingest about a live every [`INGEST_EVERY`] until the
-/// watch ends (or the service will not say: not found, not allowed).
+/// watch ends (or the service will not say: not found, not allowed); tells
+/// the first report and each that differs from the one before (a live with
+/// no stream says the same thing for hours, and each event repaints the
+/// dashboard).
 async fn poll_ingest(
     client: Client,
     live_id: String,
@@ -317,11 +320,19 @@ async fn poll_ingest(
 ) {
     let mut every = tokio::time::interval(INGEST_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut told: Option<IngestHealth> = None;
     loop {
         every.tick().await;
         match client.ingest(&live_id).await {
             Ok(health) => {
                 *latest.lock().expect("ingest lock") = Some(health.clone());
+                if told.as_ref() == Some(&health) {
+                    if events.is_closed() {
+                        return;
+                    }
+                    continue;
+                }
+                told = Some(health.clone());
                 if events.send(DeskEvent::Ingest(health)).is_err() {
                     return;
                 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GRACE_MS, compare, format } from "./ingest";
+import { GRACE_MS, compare, format, nextChangeAt } from "./ingest";
 import type { IngestView, LiveView, ObsView } from "./ipc-types";
 
 const NOW = Date.parse("2026-12-06T10:00:00Z");
@@ -110,6 +110,49 @@ describe("compare", () => {
 
   it("says nothing of OBS where the service does not tell what it receives", () => {
     expect(compare({ live: live({ stream: null }), ingest: null, obs: obs(), obsStreamingSince: 0, now: NOW })).toEqual([]);
+  });
+});
+
+describe("nextChangeAt", () => {
+  const lost = (awayMs: number, autoStop = true) =>
+    live({
+      stream: {
+        signal: "INTERRUPTED",
+        autoStart: true,
+        autoStop,
+        stopTimeout: 30,
+        interruptedAt: new Date(NOW - awayMs).toISOString(),
+      },
+    });
+  const none = ingest({ signal: "NONE", verdict: "no_signal", sinceLastFrameMs: null });
+
+  it("is never while the sides only change with new reports", () => {
+    expect(nextChangeAt({ live: live(), ingest: ingest(), obs: obs(), obsStreamingSince: NOW - 60_000, now: NOW })).toBe(null);
+    expect(nextChangeAt({ live: live(), ingest: ingest(), obs: idle, obsStreamingSince: null, now: NOW })).toBe(null);
+    // OBS streamed into nothing past the grace: said already.
+    const past = { live: live({ stream: null }), ingest: none, obs: obs(), obsStreamingSince: NOW - GRACE_MS, now: NOW };
+    expect(nextChangeAt(past)).toBe(null);
+  });
+
+  it("is when the grace of OBS streaming into nothing ends", () => {
+    const sides = { live: live({ stream: null }), ingest: none, obs: obs(), obsStreamingSince: NOW - 4_000, now: NOW };
+    const at = nextChangeAt(sides)!;
+    expect(at).toBe(NOW + GRACE_MS - 4_000);
+    expect(compare({ ...sides, now: at - 1 })).toEqual([]);
+    expect(kinds(compare({ ...sides, now: at }))).toEqual(["notReceiving"]);
+  });
+
+  it("is when a lost signal is said, then each second of its countdown, until it ends", () => {
+    const args = { ingest: none, obs: null, obsStreamingSince: null, now: NOW };
+    expect(nextChangeAt({ ...args, live: lost(9_000) })).toBe(NOW + 1_000);
+    const counting = { ...args, live: lost(12_500) };
+    const at = nextChangeAt(counting)!;
+    expect(at).toBe(NOW + 500);
+    expect(compare({ ...counting, now: at })).toEqual([{ kind: "signalLost", secondsLeft: 17 }]);
+    expect(nextChangeAt({ ...args, live: lost(30_000) })).toBe(null);
+    expect(nextChangeAt({ ...args, live: lost(12_000, false) })).toBe(null);
+    // A report older than the interruption (the clock behind it) still wakes at the grace's end.
+    expect(nextChangeAt({ ...args, live: lost(2_000), now: NOW - 5_000 })).toBe(NOW + GRACE_MS - 2_000);
   });
 });
 

@@ -50,6 +50,32 @@ export function compare({ live, ingest, obs, obsStreamingSince, now }: Sides): S
   return out;
 }
 
+/** When `compare` may answer differently with the same sides, only the
+ * clock moving (ms since the epoch): a grace ending, the countdown's next
+ * second; null when only new reports can change it. The dashboard wakes
+ * then, instead of ticking. */
+export function nextChangeAt({ live, ingest, obs, obsStreamingSince, now }: Sides): number | null {
+  const at: number[] = [];
+  const stream = live.stream;
+  if (live.status === "ON_AIR" && stream?.signal === "INTERRUPTED" && stream.interruptedAt) {
+    const since = Date.parse(stream.interruptedAt);
+    const away = now - since;
+    if (away < GRACE_MS) at.push(since + GRACE_MS);
+    else if (stream.autoStop && away < stream.stopTimeout * 1000) at.push(since + (Math.floor(away / 1000) + 1) * 1000);
+  }
+  if (
+    ingest !== null &&
+    obs?.connected &&
+    obs.streaming &&
+    obsStreamingSince !== null &&
+    ingest.signal !== "RECEIVING" &&
+    now - obsStreamingSince < GRACE_MS
+  ) {
+    at.push(obsStreamingSince + GRACE_MS);
+  }
+  return at.length === 0 ? null : Math.min(...at);
+}
+
 /** The resolution and frame rate as a streamer reads them: `1280×720 · 30 fps`. */
 export function format(ingest: IngestView): string {
   const parts: string[] = [];

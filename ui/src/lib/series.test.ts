@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { IpcError, ModAction, ModRecordView, Sample, SessionEventView } from "./ipc-types";
-import { append, columns, markers, obsMarkers, signalMarkers, span } from "./series";
+import { REDRAW_EVERY_MS, REDRAW_SLACK_MS, append, columns, marksKey, markers, obsMarkers, redrawIn, signalMarkers, span, type Marker } from "./series";
 
 const s = (atMs: number, viewers: number, likes: number, chats: number, receivedKbps: number | null = null): Sample => ({
   atMs,
@@ -96,5 +96,24 @@ describe("span", () => {
     expect(span([1000, 1600], [])).toEqual([1000, 1600]);
     const mark = { x: 2000, kind: "ban" as const, colour: "#e62837" };
     expect(span([1000, 1600], [mark])).toEqual([1000, 2000]);
+  });
+});
+
+describe("redrawIn", () => {
+  it("draws at once the first time and for new markers, else every REDRAW_EVERY_MS", () => {
+    expect(redrawIn(null, false, 1000)).toBe(0);
+    expect(redrawIn(1000, true, 2000)).toBe(0);
+    expect(redrawIn(1000, false, 6000)).toBe(REDRAW_EVERY_MS - 5000);
+    // The poll's sample nearest REDRAW_EVERY_MS draws, in its own frame.
+    expect(redrawIn(1000, false, 1000 + REDRAW_EVERY_MS - REDRAW_SLACK_MS)).toBe(0);
+    expect(redrawIn(1000, false, 1000 + REDRAW_EVERY_MS - REDRAW_SLACK_MS - 1)).toBe(REDRAW_SLACK_MS + 1);
+    expect(redrawIn(1000, false, 1000 + REDRAW_EVERY_MS + 1)).toBe(0);
+  });
+
+  it("keys markers by what they show", () => {
+    const a: Marker[] = [{ x: 1, kind: "ban", colour: "#f00" }];
+    expect(marksKey(a)).toBe(marksKey([{ ...a[0]! }]));
+    expect(marksKey(a)).not.toBe(marksKey([{ ...a[0]!, x: 2 }]));
+    expect(marksKey([])).toBe("");
   });
 });

@@ -66,6 +66,31 @@ export interface Marker {
   colour: string;
 }
 
+/** The chart draws new samples at most this often (ms): each redraw
+ * repaints the whole plot, and at the poll's 5 s the chart cost the
+ * dashboard a third of its CPU (`make bench`); the cards above show each
+ * poll's figures. Markers (an action, a reconnect) draw at once. */
+export const REDRAW_EVERY_MS = 15_000;
+
+/** Markers as one comparable string: the same markers, the same key. */
+export function marksKey(marks: Marker[]): string {
+  return marks.map((m) => `${m.kind}@${m.x}`).join(",");
+}
+
+/** New samples come with the live's poll, every 5 s give or take: a
+ * sample this close to REDRAW_EVERY_MS after the last redraw is drawn
+ * with it, in the frame that paints the poll's other changes. */
+export const REDRAW_SLACK_MS = 2_500;
+
+/** How long until the chart draws new samples: now for new markers, a
+ * chart not drawn yet, or a sample about REDRAW_EVERY_MS after the last
+ * redraw; else the time left (a fallback: the next sample comes sooner). */
+export function redrawIn(lastDrawnMs: number | null, marksChanged: boolean, nowMs: number): number {
+  if (lastDrawnMs === null || marksChanged) return 0;
+  const left = lastDrawnMs + REDRAW_EVERY_MS - nowMs;
+  return left <= REDRAW_SLACK_MS ? 0 : left;
+}
+
 /** Reconnects of OBS's stream (ms since the epoch) as markers. */
 export function obsMarkers(atMs: number[]): Marker[] {
   return atMs.map((at) => ({ x: at / 1000, kind: "obsReconnect", colour: "#c678dd" }));
