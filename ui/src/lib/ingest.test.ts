@@ -60,6 +60,17 @@ const obs = (over: Partial<ObsView> = {}): ObsView => ({
 
 const idle = obs({ streaming: false, state: "idle", bitrateKbps: null });
 const kinds = (w: { kind: string }[]) => w.map((x) => x.kind);
+/** On air, its stream away `awayMs`. */
+const lost = (awayMs: number, autoStop = true) =>
+  live({
+    stream: {
+      signal: "INTERRUPTED",
+      autoStart: true,
+      autoStop,
+      stopTimeout: 30,
+      interruptedAt: new Date(NOW - awayMs).toISOString(),
+    },
+  });
 
 describe("compare", () => {
   it("says nothing when OBS sends and the service receives", () => {
@@ -88,16 +99,6 @@ describe("compare", () => {
   });
 
   it("says the signal is lost after 10 s on air, with the seconds left", () => {
-    const lost = (awayMs: number, autoStop = true) =>
-      live({
-        stream: {
-          signal: "INTERRUPTED",
-          autoStart: true,
-          autoStop,
-          stopTimeout: 30,
-          interruptedAt: new Date(NOW - awayMs).toISOString(),
-        },
-      });
     const none = ingest({ signal: "INTERRUPTED", sinceLastFrameMs: 12_000 });
     const args = { ingest: none, obs: null, obsStreamingSince: null, now: NOW };
     expect(compare({ ...args, live: lost(9_000) })).toEqual([]);
@@ -114,16 +115,6 @@ describe("compare", () => {
 });
 
 describe("nextChangeAt", () => {
-  const lost = (awayMs: number, autoStop = true) =>
-    live({
-      stream: {
-        signal: "INTERRUPTED",
-        autoStart: true,
-        autoStop,
-        stopTimeout: 30,
-        interruptedAt: new Date(NOW - awayMs).toISOString(),
-      },
-    });
   const none = ingest({ signal: "NONE", verdict: "no_signal", sinceLastFrameMs: null });
 
   it("is never while the sides only change with new reports", () => {
