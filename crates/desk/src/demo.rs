@@ -68,16 +68,14 @@ impl Demo {
             .thread_name(THREAD_NAME)
             .enable_all()
             .build()
-            .map_err(|e| Error::Demo(format!("the demo service did not start: {e}")))?;
+            .map_err(not_started)?;
         let started = runtime.spawn(start(dir, admin_token)).await;
         // Whatever happened, a runtime dropped here would block.
         let mut demo = Self {
             running: None,
             runtime: Some(runtime),
         };
-        demo.running = Some(
-            started.map_err(|e| Error::Demo(format!("the demo service did not start: {e}")))??,
-        );
+        demo.running = Some(started.map_err(not_started)??);
         Ok(demo)
     }
 
@@ -105,6 +103,10 @@ impl Drop for Demo {
     }
 }
 
+fn not_started(e: impl std::fmt::Display) -> Error {
+    Error::Demo(format!("the demo service did not start: {e}"))
+}
+
 async fn start(dir: std::path::PathBuf, admin_token: Option<String>) -> Result<Running> {
     let mut config = Config::new(Storage::Dir(dir));
     config.seed_demo = true;
@@ -121,5 +123,5 @@ async fn start(dir: std::path::PathBuf, admin_token: Option<String>) -> Result<R
         }
         other => other,
     }
-    .map_err(|e| Error::Demo(format!("the demo service did not start: {e}")))
+    .map_err(not_started)
 }

@@ -82,11 +82,12 @@ export function marksKey(marks: Marker[]): string {
  * with it, in the frame that paints the poll's other changes. */
 export const REDRAW_SLACK_MS = 2_500;
 
-/** How long until the chart draws new samples: now for new markers, a
- * chart not drawn yet, or a sample about REDRAW_EVERY_MS after the last
- * redraw; else the time left (a fallback: the next sample comes sooner). */
-export function redrawIn(lastDrawnMs: number | null, marksChanged: boolean, nowMs: number): number {
-  if (lastDrawnMs === null || marksChanged) return 0;
+/** How long until the chart draws new samples: now when `urgent` (new
+ * markers, the first points), for a chart not drawn yet, or for a sample
+ * about REDRAW_EVERY_MS after the last redraw; else the time left (a
+ * fallback: the next sample comes sooner). */
+export function redrawIn(lastDrawnMs: number | null, urgent: boolean, nowMs: number): number {
+  if (lastDrawnMs === null || urgent) return 0;
   const left = lastDrawnMs + REDRAW_EVERY_MS - nowMs;
   return left <= REDRAW_SLACK_MS ? 0 : left;
 }

@@ -1,8 +1,9 @@
 // The live and its chat are polled on the same 5 s beat, but their answers
-// reach the page a few milliseconds apart, and each painted a frame of
-// its own: a frame costs the web and UI processes about as much whatever
-// changed (`make bench`). Handlers wrapped here run together, in one task,
-// once the first of a burst has waited WINDOW_MS: one frame per beat.
+// reach the page a few milliseconds apart. Handlers wrapped here run
+// together, in one task, once the first of a burst has waited WINDOW_MS:
+// one Svelte flush per beat. (Measured with strace, WebKitGTK still paints
+// each beat in two updates with or without it; see README "The desktop
+// app".)
 
 /** How long the first update of a burst waits for the others (ms). */
 export const WINDOW_MS = 80;
