@@ -25,7 +25,7 @@ DEMO_DATA ?= $(HOME)/.local/share/onair-demo-service
 DEMO_LISTEN ?= 127.0.0.1:8443
 DEMO_RTMP ?= 127.0.0.1:1935
 
-.PHONY: all demo test bench deps ui-deps ui ui-check ui-test tauri-driver fmt-check clippy rust-test service clean
+.PHONY: all demo test bench deps ui-deps oidc-deps ui ui-check ui-test tauri-driver fmt-check clippy rust-test service clean
 
 all: test
 
@@ -49,6 +49,12 @@ deps:
 ui-deps: deps
 	@if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
 	  cd ui && npm install --no-audit --no-fund; fi
+
+## The standard OpenID Connect provider the tests log in to (node's
+## oidc-provider, tests/oidc), at the versions of its package-lock.json.
+oidc-deps: deps
+	@if [ ! -f tests/oidc/node_modules/.package-lock.json ] || [ tests/oidc/package-lock.json -nt tests/oidc/node_modules/.package-lock.json ]; then \
+	  cd tests/oidc && npm ci --no-audit --no-fund; fi
 
 ## The UI bundle (ui/dist), which the app embeds at compile time: built
 ## only when a source changed, since a new bundle recompiles the app.
@@ -85,7 +91,7 @@ tauri-driver:
 ## app under Xvfb through tauri-driver (screenshots in target/e2e-screens).
 ## The app's binary is built first: the top-level tests crate drives it, and
 ## cargo builds a package's binaries only for that package's own tests.
-rust-test: deps ui tauri-driver
+rust-test: deps ui oidc-deps tauri-driver
 	$(CARGO) build --locked -p onair --bin onair
 	TAURI_DRIVER="$(TAURI_DRIVER)" scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  $(CARGO) test --workspace --locked -- --include-ignored

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     // The login and the profile.
     LoginRequired,
     LoginDenied,
+    LoginNoScope,
+    LoginIdToken,
     LoginRefused,
     LoginStateMismatch,
     LoginIssuerMismatch,
@@ -136,6 +138,8 @@ fn client_code(e: &ClientError) -> ErrorCode {
         ClientError::LoginRequired => ErrorCode::LoginRequired,
         ClientError::Login(l) => match l {
             LoginError::Denied => ErrorCode::LoginDenied,
+            LoginError::NoScope => ErrorCode::LoginNoScope,
+            LoginError::IdToken(_) => ErrorCode::LoginIdToken,
             LoginError::Refused { .. } => ErrorCode::LoginRefused,
             LoginError::StateMismatch => ErrorCode::LoginStateMismatch,
             LoginError::IssuerMismatch => ErrorCode::LoginIssuerMismatch,
@@ -198,6 +202,8 @@ mod tests {
         let errors = [
             ClientError::LoginRequired,
             ClientError::Login(LoginError::StateMismatch),
+            ClientError::Login(LoginError::NoScope),
+            ClientError::Login(LoginError::IdToken("x".into())),
             ClientError::RateLimited { retry_after: None },
             ClientError::Obs(ObsError::RunningForFile),
             ClientError::Obs(ObsError::ServerOff(4455)),

@@ -4,12 +4,17 @@
 //! - [`app`]: the real app's binary and tauri-driver (for `e2e.rs`).
 //! - [`service`]: the reference service in-process, logins through its
 //!   own page, captured logs (for `client.rs` and `obs.rs`).
+//! - [`oidc`]: a standard OpenID Connect provider (node's oidc-provider,
+//!   `tests/oidc`) on loopback, for logins that are not the service's own.
 //! - `e2e.rs`: the real app under Xvfb through tauri-driver, on the
 //!   built-in demo service.
 //! - `client.rs`: onair-client against the reference service: the login,
 //!   every call, token refresh, the watchers through outages.
+//! - `oidc.rs`: onair-client and the reference service with that
+//!   provider: discovery, login, rotation, restore, revocation, refusals.
 //! - `obs.rs`: real OBS Studio given a live's server and key by
 //!   onair-client, streaming into the reference service's ingest.
 
 pub mod app;
+pub mod oidc;
 pub mod service;

@@ -14,6 +14,8 @@
 //! - [`envelope`]: the `{success, errorCode, errorName, message, data}`
 //!   envelope of spec §1 and its error names.
 //! - [`oauth`]: RFC 6749 token responses and errors, RFC 8414 metadata.
+//! - `jose` (feature `jose`): JWS checks of ID tokens and JWT access
+//!   tokens, shared by the client and the reference service.
 //! - [`secret`]: [`Secret`], a string that never shows in `Debug`/`Display`.
 //!
 //! Every type deserialises leniently (unknown fields are ignored, odd but
@@ -24,6 +26,8 @@
 pub mod envelope;
 pub mod extra;
 pub mod ingest;
+#[cfg(feature = "jose")]
+pub mod jose;
 pub mod lenient;
 pub mod model;
 pub mod oauth;

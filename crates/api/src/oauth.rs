@@ -31,6 +31,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// OpenID Connect Core §3.1.3.3: when `openid` was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
 }
 
 fn bearer() -> String {
@@ -107,7 +110,7 @@ impl fmt::Display for OAuthError {
 }
 
 /// RFC 8414 §2 authorization server metadata (the fields onair uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuthServerMetadata {
     pub issuer: String,
@@ -128,6 +131,27 @@ pub struct AuthServerMetadata {
     /// RFC 9207 §3: the server sends `iss` on its authorization responses.
     #[serde(default, deserialize_with = "lenient::flag")]
     pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes_supported: Vec<String>,
+    /// RFC 7662 §4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// RFC 8414 §2 / OpenID Connect Discovery 1.0 §3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// OpenID Connect Discovery 1.0 §3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// RFC 9126 §5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: every authorization request must be pushed.
+    #[serde(
+        default,
+        deserialize_with = "lenient::flag",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub require_pushed_authorization_requests: bool,
 }
 
 #[cfg(test)]

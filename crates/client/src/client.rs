@@ -32,6 +32,7 @@ use url::Url;
 use crate::error::{Error, Result};
 use crate::login::{LoginRequest, LoginSlot, PendingLogin};
 use crate::oauth::{self, ClientAuth, Endpoints, Grant, TokenError, Tokens};
+use crate::oidc::{self, Identity};
 use crate::profile::Profile;
 use crate::store::{self, Credentials, TokenStore, PROFILE_ENTRY};
 
@@ -86,8 +87,9 @@ struct Shared {
     options: ClientOptions,
 }
 
-/// A finished browser login: the client has its tokens even when fetching
-/// the user failed (`user` says why); [`Client::user`] can try again.
+/// A finished browser login: the client has its tokens (already saved)
+/// even when finding out who logged in failed (`user` says why);
+/// [`Client::whoami`] can try again.
 #[derive(Debug)]
 pub struct LoggedIn {
     pub client: Client,
@@ -167,30 +169,73 @@ impl Connector {
     /// Starts a browser login (see [`crate::login`]); a login already
     /// running in `slot` is cancelled.
     pub async fn start_login(&self, slot: &LoginSlot) -> Result<PendingLogin> {
+        let (scopes, consent) = oauth::login_scopes(&self.0.profile, &self.0.endpoints);
         PendingLogin::start(
             slot,
             LoginRequest {
+                http: &self.0.http,
+                client: &self.0.auth,
                 endpoints: &self.0.endpoints,
-                client_id: &self.0.auth.client_id,
-                scopes: &self.0.profile.scopes,
+                scopes: &scopes,
+                consent,
                 timeout: self.0.options.login_timeout,
             },
         )
         .await
     }
 
-    /// Waits for the browser, exchanges the code, then fetches the user
-    /// (and saves the refresh token under that account).
+    /// Waits for the browser, exchanges the code, checks the ID token when
+    /// there is one, and keeps the login at once (its refresh token saved
+    /// under the profile); then finds out who logged in
+    /// ([`Client::whoami`]), which moves it under that account.
     pub async fn complete_login(&self, pending: PendingLogin) -> Result<LoggedIn> {
+        let nonce = pending.nonce().map(str::to_owned);
         let tokens = pending.finish(&self.0.http, &self.0.auth).await?;
+        let identity = match &tokens.id_token {
+            Some(id_token) => Some(
+                oidc::check_id_token(
+                    &self.0.http,
+                    &self.0.endpoints,
+                    &self.0.auth.client_id,
+                    id_token,
+                    nonce.as_deref(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let client = Client::new(self.0.clone(), tokens, None);
-        let user = client.user().await;
+        *client.0.identity.lock().expect("identity lock") = identity;
+        let refresh = client.0.tokens.lock().await.refresh.clone();
+        if refresh.is_some() {
+            if let Err(e) = client.save_refresh(None, refresh).await {
+                tracing::warn!(error = %e, "could not keep the new login");
+            }
+        }
+        let user = client.whoami().await;
         Ok(LoggedIn { client, user })
+    }
+
+    /// A client from the stored login: a login whose account was not known
+    /// yet (kept under the profile) first, as it is the newest; else the
+    /// one of `account`. The first call refreshes it.
+    pub async fn restore_saved(&self, account: Option<&str>) -> Result<Option<Client>> {
+        if let Some(client) = self.restore_entry(PROFILE_ENTRY).await? {
+            return Ok(Some(client));
+        }
+        match account {
+            Some(account) => self.restore_entry(account).await,
+            None => Ok(None),
+        }
     }
 
     /// A client from the refresh token stored for `account`, if any. The
     /// first call refreshes it.
     pub async fn restore(&self, account: &str) -> Result<Option<Client>> {
+        self.restore_entry(account).await
+    }
+
+    async fn restore_entry(&self, account: &str) -> Result<Option<Client>> {
         let (s, id, acc) = (
             self.0.store.clone(),
             self.0.profile.id.clone(),
@@ -206,8 +251,9 @@ impl Connector {
                 access: Secret::default(),
                 refresh: Some(refresh),
                 expires_at: Some(Instant::now()),
+                id_token: None,
             },
-            Some(account.to_owned()),
+            (account != PROFILE_ENTRY).then(|| account.to_owned()),
         );
         Ok(Some(client))
     }
@@ -223,6 +269,8 @@ struct Inner {
     api: Url,
     tokens: tokio::sync::Mutex<TokenState>,
     account: Mutex<Option<String>>,
+    /// Who the login server says logged in (a checked ID token).
+    identity: Mutex<Option<Identity>>,
     status: watch::Sender<AuthStatus>,
     /// What the service offers, asked once: the usable optional APIs and
     /// the onair extensions.
@@ -262,6 +310,7 @@ impl Client {
             api,
             tokens: tokio::sync::Mutex::new(state),
             account: Mutex::new(account),
+            identity: Mutex::new(None),
             status: watch::Sender::new(AuthStatus::LoggedIn),
             offer: Mutex::new(None),
             own_stops: Mutex::new(HashSet::new()),
@@ -273,7 +322,8 @@ impl Client {
         &self.0.shared.profile
     }
 
-    /// The user id this login is stored under, once known.
+    /// The key this login is stored under once known: the API's user id,
+    /// or the login server's issuer and `sub` ([`Identity::account`]).
     pub fn account(&self) -> Option<String> {
         self.0.account.lock().expect("account lock").clone()
     }
@@ -306,10 +356,7 @@ impl Client {
             Some(r) => oauth::revoke(&shared.http, &shared.endpoints, &shared.auth, r).await,
             None => Ok(()),
         };
-        if let Some(account) = self.account() {
-            let (s, id) = (shared.store.clone(), shared.profile.id.clone());
-            store::blocking(move || s.delete(&id, &account)).await?;
-        }
+        self.save_refresh(self.account().as_deref(), None).await?;
         revoked
     }
 
@@ -389,9 +436,29 @@ impl Client {
                 }
                 // Saved before it is used: a crash now must not strand the
                 // login on a spent token.
-                if let Some(account) = self.account() {
-                    if let Err(e) = self.save_refresh(&account, tokens.refresh.clone()).await {
-                        tracing::warn!(error = %e, "could not save the rotated refresh token");
+                let account = self.account();
+                if let Err(e) = self
+                    .save_refresh(account.as_deref(), tokens.refresh.clone())
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not save the rotated refresh token");
+                }
+                // OpenID Connect Core §12.2: a new ID token is checked as
+                // the first was, without a nonce.
+                if let Some(id_token) = &tokens.id_token {
+                    match oidc::check_id_token(
+                        &shared.http,
+                        &shared.endpoints,
+                        &shared.auth.client_id,
+                        id_token,
+                        None,
+                    )
+                    .await
+                    {
+                        Ok(identity) => {
+                            *self.0.identity.lock().expect("identity lock") = Some(identity);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "refreshed ID token not used"),
                     }
                 }
                 st.install(tokens, shared.options.refresh_ahead);
@@ -410,37 +477,69 @@ impl Client {
         st.refresh = None;
         if !st.login_required {
             st.login_required = true;
-            if let Some(account) = self.account() {
-                if let Err(e) = self.save_refresh(&account, None).await {
-                    tracing::warn!(error = %e, "could not forget the refused refresh token");
-                }
+            if let Err(e) = self.save_refresh(self.account().as_deref(), None).await {
+                tracing::warn!(error = %e, "could not forget the refused refresh token");
             }
             self.0.status.send_replace(AuthStatus::LoginRequired);
         }
         Error::LoginRequired
     }
 
-    async fn save_refresh(&self, account: &str, refresh: Option<Secret>) -> Result<()> {
+    /// Keeps (or, with `None`, forgets) the refresh token under the
+    /// account, or under the profile's own entry while the account is not
+    /// known (that entry keeps its client secret).
+    async fn save_refresh(&self, account: Option<&str>, refresh: Option<Secret>) -> Result<()> {
         let shared = &self.0.shared;
         let (s, id, acc) = (
             shared.store.clone(),
             shared.profile.id.clone(),
-            account.to_owned(),
+            account.unwrap_or(PROFILE_ENTRY).to_owned(),
         );
         let client_secret = shared.auth.client_secret.clone();
-        store::blocking(move || match refresh {
-            Some(r) => s.save(
-                &id,
-                &acc,
-                &Credentials {
-                    refresh_token: Some(r),
-                    client_secret,
-                    password: None,
-                },
-            ),
-            None => s.delete(&id, &acc),
+        store::blocking(move || {
+            let keep_secret = acc == PROFILE_ENTRY && client_secret.is_some();
+            match refresh {
+                Some(r) => s.save(
+                    &id,
+                    &acc,
+                    &Credentials {
+                        refresh_token: Some(r),
+                        client_secret,
+                        password: None,
+                    },
+                ),
+                None if keep_secret => s.save(
+                    &id,
+                    &acc,
+                    &Credentials {
+                        refresh_token: None,
+                        client_secret,
+                        password: None,
+                    },
+                ),
+                None => s.delete(&id, &acc),
+            }
         })
         .await
+    }
+
+    /// Names the account the login is stored under; when that is new, the
+    /// refresh token moves there (from the profile's entry, or from the
+    /// account it was known as before).
+    async fn set_account(&self, account: &str) -> Result<()> {
+        let before = {
+            let mut known = self.0.account.lock().expect("account lock");
+            if known.as_deref() == Some(account) {
+                return Ok(());
+            }
+            known.replace(account.to_owned())
+        };
+        let refresh = self.0.tokens.lock().await.refresh.clone();
+        if refresh.is_some() {
+            self.save_refresh(Some(account), refresh).await?;
+            self.save_refresh(before.as_deref(), None).await?;
+        }
+        Ok(())
     }
 
     // ----- requests -----------------------------------------------------
@@ -569,20 +668,52 @@ impl Client {
     /// stored under, and saves it.
     pub async fn user(&self) -> Result<User> {
         let user = self.get::<UserData>(&["user"]).await?.user;
-        let id = user.user_id.as_str().to_owned();
-        let newly_known = {
-            let mut account = self.0.account.lock().expect("account lock");
-            let new = account.as_deref() != Some(&id);
-            *account = Some(id.clone());
-            new
-        };
-        if newly_known {
-            let refresh = self.0.tokens.lock().await.refresh.clone();
-            if refresh.is_some() {
-                self.save_refresh(&id, refresh).await?;
-            }
-        }
+        self.set_account(user.user_id.as_str()).await?;
         Ok(user)
+    }
+
+    /// Who is logged in: `GET /user` when the service answers it; else
+    /// what the login server says (OpenID Connect: its userinfo endpoint,
+    /// or the login's checked ID token), stored under the issuer and
+    /// `sub`. The API's error when neither can say.
+    pub async fn whoami(&self) -> Result<User> {
+        let api_error = match self.user().await {
+            Ok(user) => return Ok(user),
+            Err(e @ Error::LoginRequired) => return Err(e),
+            Err(e) => e,
+        };
+        let shared = &self.0.shared;
+        let known = self.0.identity.lock().expect("identity lock").clone();
+        let asked = match self.access().await {
+            Ok((access, _)) => oidc::userinfo(&shared.http, &shared.endpoints, &access).await,
+            Err(e) => Err(e),
+        };
+        let identity = match (asked, known) {
+            // §5.3.2: the userinfo's `sub` must be the ID token's.
+            (Ok(Some(info)), Some(id)) if info.sub != id.sub => {
+                tracing::warn!("userinfo is of another subject than the ID token; not used");
+                Some(id)
+            }
+            (Ok(Some(info)), known) => Some(Identity {
+                name: info.name.or_else(|| known.and_then(|k| k.name)),
+                ..info
+            }),
+            (Ok(None), known) => known,
+            (Err(e), known) => {
+                tracing::info!(error = %e, "userinfo not reached");
+                known
+            }
+        };
+        let Some(identity) = identity else {
+            return Err(api_error);
+        };
+        tracing::info!(error = %api_error, "the API did not say who is logged in; the login server did");
+        self.set_account(&identity.account()).await?;
+        Ok(User {
+            user_id: identity.sub.as_str().into(),
+            user_name: identity.display_name().to_owned(),
+            profile_thumbnail: None,
+        })
     }
 
     /// `GET /capabilities` (onair); `None` when the service has no such call.

@@ -66,6 +66,13 @@ pub enum LoginError {
     /// The user refused on the service's page (`error=access_denied`).
     #[error("the login was denied")]
     Denied,
+    /// `access_denied` to a login that asked for no scope of a server that
+    /// has scopes: standard servers refuse a request for nothing.
+    #[error("the login server granted no scope: set one in the service's settings")]
+    NoScope,
+    /// The ID token failed OpenID Connect Core §3.1.3.7's checks.
+    #[error("the login server's ID token is not valid: {0}")]
+    IdToken(String),
     /// Another `error=` from the authorization server (RFC 6749 §4.1.2.1).
     #[error("the service refused the login: {error}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Refused {
@@ -111,6 +118,8 @@ impl Error {
             Error::LoginRequired => "login_required",
             Error::Login(e) => match e {
                 LoginError::Denied => "login_denied",
+                LoginError::NoScope => "login_no_scope",
+                LoginError::IdToken(_) => "login_id_token",
                 LoginError::Refused { .. } => "login_refused",
                 LoginError::StateMismatch => "login_state_mismatch",
                 LoginError::IssuerMismatch => "login_issuer_mismatch",

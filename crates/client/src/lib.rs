@@ -7,8 +7,11 @@
 //!   versioned JSON file without secrets.
 //! - [`tls`]: the HTTP client: rustls with the platform's roots plus a
 //!   pinned certificate, timeouts, no redirects.
-//! - [`oauth`]: endpoint discovery (RFC 8414), token calls in the RFC 6749
+//! - [`oauth`]: endpoint discovery (RFC 8414, OpenID Connect Discovery),
+//!   scopes, pushed requests (RFC 9126), token calls in the RFC 6749
 //!   and PRISM forms, revocation (RFC 7009).
+//! - [`oidc`]: who logged in, from the login server (ID token, userinfo),
+//!   for services whose API cannot say.
 //! - [`login`]: the browser login on a loopback listener (RFC 8252, PKCE).
 //! - [`store`]: [`TokenStore`]: the OS keyring, or memory.
 //! - [`client`]: [`Connector`] (a profile ready to log in) and [`Client`]
@@ -29,6 +32,7 @@ pub mod ingest;
 pub mod login;
 pub mod oauth;
 pub mod obs;
+pub mod oidc;
 pub mod profile;
 pub mod store;
 pub mod tls;

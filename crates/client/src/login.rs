@@ -6,7 +6,11 @@
 //!   name `localhost` (RFC 8252 §7.3, §8.3); the redirect URI is
 //!   `http://127.0.0.1:{port}/callback`.
 //! - PKCE S256 (RFC 7636) and a random `state` (RFC 6749 §10.12), both
-//!   from the `oauth2` crate.
+//!   from the `oauth2` crate; a `nonce` when asking for `openid` (OpenID
+//!   Connect Core §3.1.2.1), and `prompt=consent` with `offline_access`
+//!   (§11).
+//! - Where the server requires it, the request is pushed first (RFC 9126)
+//!   and the browser carries only `client_id` and `request_uri`.
 //! - It answers exactly one request on `/callback` (RFC 6749 §4.1.2), then
 //!   closes; other paths get 404 and leave the login running. Keep-alive
 //!   is off, requests are bounded and headers must arrive within 10 s.
@@ -82,6 +86,7 @@ pub struct PendingLogin {
     local_addr: SocketAddr,
     state: CsrfToken,
     verifier: PkceCodeVerifier,
+    nonce: Option<String>,
     endpoints: Endpoints,
     cancel: CancellationToken,
     timeout: Duration,
@@ -91,9 +96,13 @@ pub struct PendingLogin {
 /// What [`PendingLogin::start`] needs.
 #[derive(Debug, Clone)]
 pub struct LoginRequest<'a> {
+    /// For a pushed request (RFC 9126).
+    pub http: &'a reqwest::Client,
+    pub client: &'a ClientAuth,
     pub endpoints: &'a Endpoints,
-    pub client_id: &'a str,
     pub scopes: &'a [String],
+    /// Ask for `prompt=consent` (OpenID Connect Core §11).
+    pub consent: bool,
     pub timeout: Duration,
 }
 
@@ -109,21 +118,45 @@ impl PendingLogin {
             .map_err(|e| LoginError::Listener(e.to_string()))?;
         let redirect_uri = format!("http://{local_addr}/callback");
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let client = oauth2::basic::BasicClient::new(ClientId::new(request.client_id.to_owned()))
-            .set_auth_uri(AuthUrl::from_url(request.endpoints.authorize.clone()))
+        let endpoints = request.endpoints;
+        let client_id = &request.client.client_id;
+        let client = oauth2::basic::BasicClient::new(ClientId::new(client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(endpoints.authorize.clone()))
             .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).expect("loopback URL"));
-        let (url, state) = client
+        let nonce = request
+            .scopes
+            .iter()
+            .any(|s| s == "openid")
+            .then(|| CsrfToken::new_random().secret().clone());
+        let mut authorize = client
             .authorize_url(CsrfToken::new_random)
             .add_scopes(request.scopes.iter().cloned().map(Scope::new))
-            .set_pkce_challenge(challenge)
-            .url();
+            .set_pkce_challenge(challenge);
+        if request.consent {
+            authorize = authorize.add_extra_param("prompt", "consent");
+        }
+        if let Some(nonce) = &nonce {
+            authorize = authorize.add_extra_param("nonce", nonce.clone());
+        }
+        let (mut url, state) = authorize.url();
+        if let (true, Some(par)) = (endpoints.par_required, &endpoints.par) {
+            let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let request_uri =
+                oauth::push_authorization(request.http, par, request.client, &params).await?;
+            url = endpoints.authorize.clone();
+            url.query_pairs_mut()
+                .clear()
+                .append_pair("client_id", client_id)
+                .append_pair("request_uri", &request_uri);
+        }
         let cancel = CancellationToken::new();
         slot.replace(cancel.clone());
         let (tx, answer) = oneshot::channel();
         let expect = Expect {
             state: state.secret().clone(),
-            issuer: request.endpoints.issuer.clone(),
-            iss_required: request.endpoints.iss_required,
+            issuer: endpoints.issuer.clone(),
+            iss_required: endpoints.iss_required,
+            asked_no_scope: request.scopes.is_empty() && !endpoints.scopes_supported.is_empty(),
         };
         // The listener stops on its own after one answer (a child token), or
         // when the login is cancelled (the parent).
@@ -134,7 +167,8 @@ impl PendingLogin {
             local_addr,
             state,
             verifier,
-            endpoints: request.endpoints.clone(),
+            nonce,
+            endpoints: endpoints.clone(),
             cancel,
             timeout: request.timeout,
             answer,
@@ -149,6 +183,12 @@ impl PendingLogin {
     /// Where the listener listens (always 127.0.0.1).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The `nonce` the ID token must carry (OpenID Connect Core §3.1.2.1),
+    /// when the login asks for `openid`.
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
     }
 
     /// The redirect URI sent to the service.
@@ -209,6 +249,9 @@ struct Expect {
     state: String,
     issuer: Option<String>,
     iss_required: bool,
+    /// The login asked for no scope of a server that has some: its
+    /// `access_denied` is most likely about that, not the user.
+    asked_no_scope: bool,
 }
 
 impl Expect {
@@ -231,6 +274,7 @@ impl Expect {
         }
         if let Some(error) = query.get("error") {
             return Err(match error.as_str() {
+                "access_denied" if self.asked_no_scope => LoginError::NoScope,
                 "access_denied" => LoginError::Denied,
                 _ => LoginError::Refused {
                     error: error.clone(),
@@ -372,6 +416,7 @@ mod tests {
             state: "S".into(),
             issuer: Some("https://svc.example".into()),
             iss_required: false,
+            asked_no_scope: false,
         }
     }
 
@@ -421,6 +466,14 @@ mod tests {
                 ("iss", "https://svc.example/")
             ])),
             Ok("C".into())
+        );
+        let no_scope = Expect {
+            asked_no_scope: true,
+            ..expect()
+        };
+        assert_eq!(
+            no_scope.check(&q(&[("error", "access_denied"), ("state", "S")])),
+            Err(LoginError::NoScope)
         );
         let strict = Expect {
             iss_required: true,

@@ -23,6 +23,16 @@ pub struct Endpoints {
     pub token: Url,
     pub form: TokenForm,
     pub revocation: Option<Url>,
+    /// OpenID Connect Core §5.3.
+    pub userinfo: Option<Url>,
+    /// The issuer's signing keys (RFC 8414 §2), for ID tokens.
+    pub jwks: Option<Url>,
+    /// The scopes the server advertises (RFC 8414 §2).
+    pub scopes_supported: Vec<String>,
+    /// RFC 9126 §5: where to push authorization requests.
+    pub par: Option<Url>,
+    /// RFC 9126 §5: the server takes pushed requests only.
+    pub par_required: bool,
 }
 
 /// The endpoints of a profile whose token form is set (not `auto`), or of
@@ -38,38 +48,92 @@ pub fn configured(profile: &Profile) -> Result<Endpoints> {
             form => form,
         },
         revocation: None,
+        userinfo: None,
+        jwks: None,
+        scopes_supported: Vec::new(),
+        par: None,
+        par_required: false,
     })
 }
 
-/// For a profile with token form `auto`: reads
-/// `/.well-known/oauth-authorization-server` (RFC 8414 §3); without it
-/// (404 or not the RFC's shape) the PRISM form at the profile's endpoints
-/// serves. Unreachable is an error: we cannot log in anyway.
+/// Where an issuer's metadata may be, in the order asked: RFC 8414 §3.1
+/// (the well-known segment inserted between host and path), then OpenID
+/// Connect Discovery 1.0 §4 (appended to the issuer).
+pub fn metadata_urls(issuer: &str) -> Result<[Url; 2]> {
+    let url = Url::parse(issuer).map_err(|e| Error::profile("issuer", e.to_string()))?;
+    let path = url.path().trim_end_matches('/').to_owned();
+    let mut rfc8414 = url.clone();
+    rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    let mut oidc = url;
+    oidc.set_path(&format!("{path}/.well-known/openid-configuration"));
+    Ok([rfc8414, oidc])
+}
+
+/// An issuer's metadata: the first of [`metadata_urls`] that answers with
+/// the RFC's shape; `None` when neither does. Unreachable is an error.
+pub async fn fetch_metadata(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<Option<AuthServerMetadata>> {
+    for url in metadata_urls(issuer)? {
+        let resp = http
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(Error::transport)?;
+        if !resp.status().is_success() {
+            continue;
+        }
+        if let Ok(meta) = resp.json::<AuthServerMetadata>().await {
+            return Ok(Some(meta));
+        }
+    }
+    Ok(None)
+}
+
+/// For a profile with token form `auto` or `rfc`: the issuer's metadata
+/// (the profile's `issuer`, else its API domain; [`fetch_metadata`]) names
+/// the endpoints. Without metadata, a profile with no `issuer` of its own
+/// uses its configured endpoints (PRISM form for `auto`); one with an
+/// `issuer` cannot log in. The `prism` form never asks.
 pub async fn discover(http: &reqwest::Client, profile: &Profile) -> Result<Endpoints> {
-    let fallback = || configured(profile);
-    if profile.token_form != TokenForm::Auto {
-        return fallback();
+    if profile.token_form == TokenForm::Prism {
+        return configured(profile);
     }
-    let url = profile.url("/.well-known/oauth-authorization-server")?;
-    let resp = http.get(url).send().await.map_err(Error::transport)?;
-    if !resp.status().is_success() {
-        return fallback();
-    }
-    let Ok(meta) = resp.json::<AuthServerMetadata>().await else {
-        return fallback();
+    let issuer = profile.issuer_url()?;
+    let field = if profile.issuer.is_some() {
+        "issuer"
+    } else {
+        "apiDomain"
     };
-    // RFC 8414 §3.3: the issuer must be the URL the metadata was asked of.
-    let domain = profile.domain()?;
-    if meta.issuer.trim_end_matches('/') != domain.as_str().trim_end_matches('/') {
+    let Some(meta) = fetch_metadata(http, &issuer).await? else {
+        if profile.issuer.is_some() {
+            return Err(Error::profile(
+                field,
+                format!(
+                    "{issuer} publishes no OAuth metadata (RFC 8414, OpenID Connect Discovery)"
+                ),
+            ));
+        }
+        return configured(profile);
+    };
+    // RFC 8414 §3.3, OpenID Connect Discovery §4.3: the issuer in the
+    // document is exactly the one asked about.
+    if meta.issuer != issuer {
         return Err(Error::profile(
-            "apiDomain",
+            field,
             format!(
-                "the service says its issuer is {:?}, not {:?} (RFC 8414 §3.3)",
-                meta.issuer,
-                domain.as_str().trim_end_matches('/')
+                "the login server says its issuer is {:?}, not {issuer:?} (RFC 8414 §3.3)",
+                meta.issuer
             ),
         ));
     }
+    from_metadata(profile, &meta)
+}
+
+/// The endpoints a checked metadata document names.
+fn from_metadata(profile: &Profile, meta: &AuthServerMetadata) -> Result<Endpoints> {
     let endpoint = |field: &str, raw: &str| {
         Url::parse(raw)
             .ok()
@@ -80,6 +144,8 @@ pub async fn discover(http: &reqwest::Client, profile: &Profile) -> Result<Endpo
                 retry_after: None,
             })
     };
+    let optional =
+        |field: &str, raw: &Option<String>| raw.as_deref().map(|r| endpoint(field, r)).transpose();
     Ok(Endpoints {
         issuer: Some(meta.issuer.clone()),
         iss_required: meta.authorization_response_iss_parameter_supported,
@@ -90,12 +156,42 @@ pub async fn discover(http: &reqwest::Client, profile: &Profile) -> Result<Endpo
         },
         token: endpoint("token_endpoint", &meta.token_endpoint)?,
         form: TokenForm::Rfc,
-        revocation: meta
-            .revocation_endpoint
-            .as_deref()
-            .map(|r| endpoint("revocation_endpoint", r))
-            .transpose()?,
+        revocation: optional("revocation_endpoint", &meta.revocation_endpoint)?,
+        userinfo: optional("userinfo_endpoint", &meta.userinfo_endpoint)?,
+        jwks: optional("jwks_uri", &meta.jwks_uri)?,
+        scopes_supported: meta.scopes_supported.clone(),
+        par: optional(
+            "pushed_authorization_request_endpoint",
+            &meta.pushed_authorization_request_endpoint,
+        )?,
+        par_required: meta.require_pushed_authorization_requests,
     })
+}
+
+/// The scopes a login asks for, and whether it asks for consent: the
+/// profile's own when it names some; else, from what the server
+/// advertises, `openid` (and `profile`, for the user's name) and
+/// `offline_access`, which OpenID Connect Core §11 pairs with
+/// `prompt=consent`. A PRISM service advertises none and gets none.
+pub fn login_scopes(profile: &Profile, endpoints: &Endpoints) -> (Vec<String>, bool) {
+    let scopes: Vec<String> = if profile.scopes.is_empty() {
+        let offered = |s: &str| endpoints.scopes_supported.iter().any(|o| o == s);
+        let mut wanted = Vec::new();
+        if offered("openid") {
+            wanted.push("openid");
+            if offered("profile") {
+                wanted.push("profile");
+            }
+        }
+        if offered("offline_access") {
+            wanted.push("offline_access");
+        }
+        wanted.into_iter().map(str::to_owned).collect()
+    } else {
+        profile.scopes.clone()
+    };
+    let consent = scopes.iter().any(|s| s == "offline_access");
+    (scopes, consent)
 }
 
 /// The client's credentials at the token endpoint.
@@ -126,6 +222,8 @@ pub struct Tokens {
     pub refresh: Option<Secret>,
     /// When the access token stops working, if the service said.
     pub expires_at: Option<Instant>,
+    /// OpenID Connect Core §3.1.3.3, unchecked yet ([`crate::oidc`]).
+    pub id_token: Option<Secret>,
 }
 
 /// Why a token call failed.
@@ -217,6 +315,7 @@ pub async fn token(
             expires_at: t
                 .expires_in
                 .map(|s| Instant::now() + Duration::from_secs(s)),
+            id_token: t.id_token,
         });
     }
     // RFC 6749 §5.2: 400, or 401 for client authentication failures. 408
@@ -267,6 +366,54 @@ fn form_post<'a>(
     };
     req.header("content-type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(&params).expect("form encodes"))
+}
+
+/// RFC 9126 §2.1: pushes an authorization request's parameters (with
+/// the client's authentication) and returns the `request_uri` that the
+/// browser then carries with the `client_id` alone (§4).
+pub async fn push_authorization(
+    http: &reqwest::Client,
+    url: &Url,
+    client: &ClientAuth,
+    params: &[(String, String)],
+) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Pushed {
+        request_uri: String,
+    }
+    let params = params
+        .iter()
+        .filter(|(k, _)| k != "client_id")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let resp = form_post(http, url, client, params)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(Error::transport)?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(Error::transport)?;
+    if status.is_success() {
+        let pushed: Pushed = serde_json::from_slice(&body).map_err(|e| Error::Server {
+            status: status.as_u16(),
+            message: format!("pushed authorization response: {e}"),
+            retry_after: None,
+        })?;
+        return Ok(pushed.request_uri);
+    }
+    // RFC 9126 §2.3: an RFC 6749 error body.
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(e) if status.is_client_error() => Err(crate::error::LoginError::Refused {
+            error: e.error,
+            description: e.error_description,
+        }
+        .into()),
+        _ => Err(Error::Server {
+            status: status.as_u16(),
+            message: "the pushed authorization request failed".into(),
+            retry_after: None,
+        }),
+    }
 }
 
 /// RFC 7009 §2.1: revokes a refresh token (and with it, at our service,

@@ -41,6 +41,12 @@ pub struct Profile {
     /// `https://host[:port]`: the service API lives under
     /// `{apiDomain}/prism/v1/service` (spec §1).
     pub api_domain: String,
+    /// The login server, when it is not the API domain: an OAuth 2.0 /
+    /// OpenID Connect issuer (`https://…`, a path allowed, as a Keycloak
+    /// realm's). Its metadata (RFC 8414, OpenID Connect Discovery 1.0)
+    /// names the endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     /// The login page; default `{apiDomain}/oauth/authorize`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorize_url: Option<String>,
@@ -75,6 +81,7 @@ impl Profile {
             id: id.to_owned(),
             name: name.to_owned(),
             api_domain: api_domain.to_owned(),
+            issuer: None,
             authorize_url: None,
             client_id: client_id.to_owned(),
             has_client_secret: false,
@@ -107,6 +114,7 @@ impl Profile {
             ));
         }
         self.domain()?;
+        self.issuer_url()?;
         self.authorize()?;
         if self.client_id.is_empty()
             || self.client_id.len() > 200
@@ -165,6 +173,50 @@ impl Profile {
             ));
         }
         Ok(url)
+    }
+
+    /// The issuer whose metadata names the endpoints: the profile's
+    /// `issuer`, else the API domain. An https URL without query or
+    /// fragment (RFC 8414 §2); as text, without a trailing `/` when it has
+    /// no path, as servers write it.
+    pub fn issuer_url(&self) -> Result<String> {
+        let Some(raw) = &self.issuer else {
+            return Ok(self.domain()?.as_str().trim_end_matches('/').to_owned());
+        };
+        let field = "issuer";
+        let raw = raw.trim();
+        let url = Url::parse(raw).map_err(|e| {
+            Error::profile(
+                field,
+                format!("not a URL ({e}); e.g. https://login.example.com/realms/main"),
+            )
+        })?;
+        if url.scheme() != "https" {
+            return Err(Error::profile(
+                field,
+                "an issuer is an https URL (RFC 8414 §2)",
+            ));
+        }
+        if url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::profile(
+                field,
+                "give a host, and no user name or password",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::profile(
+                field,
+                "an issuer has no query or fragment (RFC 8414 §2)",
+            ));
+        }
+        if raw.len() > 300 {
+            return Err(Error::profile(field, "at most 300 characters"));
+        }
+        Ok(if url.path() == "/" {
+            url.as_str().trim_end_matches('/').to_owned()
+        } else {
+            raw.to_owned()
+        })
     }
 
     /// The login page URL.

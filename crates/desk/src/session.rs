@@ -155,25 +155,32 @@ impl Desk {
         self.slot.cancel();
         let connector = Connector::new(profile.clone(), self.store.clone()).await?;
         self.remember_current(Some(&profile.id));
-        let restored = match &profile.last_account {
-            Some(account) => match connector.restore(account).await {
-                Ok(Some(client)) => match client.user().await {
-                    Ok(user) => {
-                        tracing::info!(profile = %profile.id, "stored login restored");
-                        Some((client, user))
+        let restored = match connector
+            .restore_saved(profile.last_account.as_deref())
+            .await
+        {
+            Ok(Some(client)) => match client.whoami().await {
+                Ok(user) => {
+                    tracing::info!(profile = %profile.id, "stored login restored");
+                    if let Some(account) = client.account() {
+                        if profile.last_account.as_deref() != Some(&account) {
+                            remember_account(&self.profiles_path, &profile.id, &account);
+                        }
                     }
-                    Err(e) => {
-                        tracing::info!(error = %e, "stored login not usable");
-                        None
-                    }
-                },
-                Ok(None) => None,
+                    Some((client, user))
+                }
+                // Still stored (only a refused refresh forgets it): the
+                // next start tries again.
                 Err(e) => {
-                    tracing::warn!(error = %e, "keyring");
+                    tracing::info!(error = %e, "stored login not usable now");
                     None
                 }
             },
-            None => None,
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "keyring");
+                None
+            }
         };
         {
             let mut st = self.state.lock().await;
@@ -219,13 +226,18 @@ impl Desk {
                 return;
             }
             st.login_pending = false;
-            let result = match outcome.and_then(|done| Ok((done.user?, done.client))) {
+            // A login whose user cannot be named (no `GET /user`, no
+            // OpenID Connect) is still a login: it is kept, and shown
+            // without a name.
+            let outcome = outcome.and_then(|done| match done.user {
+                Err(e @ onair_client::Error::LoginRequired) => Err(e),
+                user => Ok((unnamed(user), done.client)),
+            });
+            let result = match outcome {
                 Ok((user, client)) => {
-                    remember_account(
-                        &profiles_path,
-                        &connector.profile().id,
-                        user.user_id.as_str(),
-                    );
+                    if let Some(account) = client.account() {
+                        remember_account(&profiles_path, &connector.profile().id, &account);
+                    }
                     st.stop_watching();
                     st.client = Some(client.clone());
                     st.user = Some(user.clone());
@@ -315,6 +327,19 @@ fn free_id(all: &Profiles, name: &str) -> String {
         n += 1;
     }
     id
+}
+
+/// The user of a login, or, when nobody could say who that is, a user
+/// with no id and no name (never "me" in a chat).
+fn unnamed(user: onair_client::Result<User>) -> User {
+    user.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "logged in, but the service did not say as whom");
+        User {
+            user_id: "".into(),
+            user_name: String::new(),
+            profile_thumbnail: None,
+        }
+    })
 }
 
 async fn session(client: &Client, user: &User) -> Session {

@@ -589,6 +589,7 @@ async fn issue_tokens(
         expires_in: Some(state.access_ttl.as_secs()),
         refresh_token: Some(Secret::new(refresh)),
         scope: None,
+        id_token: None,
     })
 }
 
@@ -730,7 +731,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Caller> {
     .fetch_optional(&state.db.read)
     .await?;
     let Some(row) = row else {
-        return Err(ApiError::unauthorized("invalid access token"));
+        return external(state, token, hash, now).await;
     };
     if row.get::<Option<Millis>, _>("revoked_at").is_some()
         || row.get::<Option<Millis>, _>("login_revoked").is_some()
@@ -745,6 +746,34 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<Caller> {
         user_id: row.get("user_id"),
         apis: Arc::from(OptionalApi::usable(&parse_apis(row.get("optional_apis")))),
         expires_at,
+    };
+    state.tokens.insert(hash, caller.clone());
+    Ok(caller)
+}
+
+/// A token the service did not issue: one of a trusted login server
+/// ([`crate::trust`]), or nothing. The caller is remembered as long as the
+/// token is good, an introspected one at most 30 s.
+async fn external(state: &AppState, token: &str, hash: String, now: Millis) -> ApiResult<Caller> {
+    let Some(trust) = &state.trust else {
+        return Err(ApiError::unauthorized("invalid access token"));
+    };
+    let subject = trust.check(token).await.map_err(|refusal| match refusal {
+        crate::trust::Refusal::Unreachable(why) => {
+            tracing::warn!(%why, "a trusted login server cannot be asked");
+            ApiError::named(
+                onair_api::ErrorName::InternalError,
+                "the login server cannot be asked about this token now",
+            )
+        }
+        refusal => ApiError::unauthorized(refusal.to_string()),
+    })?;
+    let user_id = crate::domain::external::user_for(state, &subject, token).await?;
+    let good_for = Millis::try_from(subject.good_for.as_millis()).unwrap_or(Millis::MAX / 2);
+    let caller = Caller {
+        user_id,
+        apis: Arc::from(OptionalApi::usable(&OptionalApi::ALL)),
+        expires_at: now + good_for,
     };
     state.tokens.insert(hash, caller.clone());
     Ok(caller)

@@ -76,6 +76,27 @@ pub struct Config {
     pub rtmp_url: Option<String>,
     /// The RTMP ingest (spec §5).
     pub ingest: IngestConfig,
+    /// Standard OAuth 2.0 / OpenID Connect servers whose access tokens the
+    /// API accepts too (`--trust-issuer`).
+    pub trust: TrustConfig,
+}
+
+/// Other login servers the API trusts ([`crate::trust`]).
+#[derive(Debug, Clone, Default)]
+pub struct TrustConfig {
+    /// Issuer URLs, exactly as their metadata and tokens write them.
+    pub issuers: Vec<String>,
+    /// RFC 9068 §4: a JWT access token's `aud` must include this
+    /// (`--trust-audience`); `None`: not checked.
+    pub audience: Option<String>,
+    /// The service's own client at those servers, to introspect opaque
+    /// tokens (RFC 7662 §2.1): `--trust-client-id` and the secret from
+    /// `ONAIR_TRUST_CLIENT_SECRET` (never a flag: flags show in `ps`).
+    pub client_id: Option<String>,
+    pub client_secret: Option<onair_api::Secret>,
+    /// PEM certificates trusted besides the platform's roots to reach
+    /// them (`--trust-ca`).
+    pub ca_pem: Option<String>,
 }
 
 /// The RTMP ingest: where it listens and the limits that keep a hostile
@@ -135,6 +156,7 @@ impl Config {
             public_url: None,
             rtmp_url: None,
             ingest: IngestConfig::default(),
+            trust: TrustConfig::default(),
         }
     }
 

@@ -17,6 +17,9 @@
 //!   publish by the live's key, the registry of publishers and lost
 //!   signals, and stream health measured from what arrives. What a
 //!   publish does to a live is [`domain::ingest`]'s.
+//! - [`trust`]: access tokens of standard OAuth 2.0 / OpenID Connect
+//!   servers the service trusts (`--trust-issuer`): RFC 9068 JWTs and RFC
+//!   7662 introspection.
 //! - [`sim`]: the simulated audience.
 //! - `testing` (feature `testing`): a scripted browser for the login page,
 //!   shared by this crate's tests and the client's.
@@ -40,9 +43,10 @@ pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
+pub mod trust;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, IngestConfig, Simulation, Storage, Tls};
+pub use config::{Config, IngestConfig, Simulation, Storage, Tls, TrustConfig};
 pub use error::{ApiError, StartError};
 pub use server::{serve, Running, Service};
 pub use state::AppState;

@@ -40,10 +40,22 @@ OPTIONS:
     --stop-timeout SECS  seconds without a signal before an on-air live
                          ends, unless the live sets its own (default 30)
     --access-ttl SECS    access token lifetime (default 3600)
+    --trust-issuer URL   also accept access tokens of this OAuth 2.0 /
+                         OpenID Connect server (repeatable): JWTs (RFC 9068)
+                         checked with its keys, others introspected
+                         (RFC 7662); its users become service users
+    --trust-audience AUD the audience a JWT access token must name
+                         (default: not checked)
+    --trust-client-id ID the service's client at those servers, to
+                         introspect (secret: ONAIR_TRUST_CLIENT_SECRET)
+    --trust-ca FILE      PEM certificate(s) to trust for those servers,
+                         besides the platform's roots
     -h, --help           this text
 
 ENVIRONMENT:
     ONAIR_ADMIN_TOKEN    token of the /admin routes (default: random, printed)
+    ONAIR_TRUST_CLIENT_SECRET
+                         the secret of --trust-client-id
     RUST_LOG             log filter (default: info)
 ";
 
@@ -132,6 +144,23 @@ fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
                     .map_err(|e| format!("--access-ttl: {e}"))?;
                 cfg.access_ttl = Duration::from_secs(s.max(1));
             }
+            "--trust-issuer" => {
+                let issuer = value("--trust-issuer")?;
+                let url = url::Url::parse(&issuer).map_err(|e| format!("--trust-issuer: {e}"))?;
+                if url.scheme() != "https" || url.query().is_some() || url.fragment().is_some() {
+                    return Err("--trust-issuer: an https URL without query (RFC 8414 §2)".into());
+                }
+                cfg.trust.issuers.push(issuer);
+            }
+            "--trust-audience" => cfg.trust.audience = Some(value("--trust-audience")?),
+            "--trust-client-id" => cfg.trust.client_id = Some(value("--trust-client-id")?),
+            "--trust-ca" => {
+                let file = value("--trust-ca")?;
+                cfg.trust.ca_pem = Some(
+                    std::fs::read_to_string(&file)
+                        .map_err(|e| format!("--trust-ca {file}: {e}"))?,
+                );
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -148,6 +177,10 @@ fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
         (false, _, _) => return Err("--cert and --key go together".into()),
     };
     cfg.simulate = sim;
+    cfg.trust.client_secret = std::env::var("ONAIR_TRUST_CLIENT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(onair_api::Secret::new);
     cfg.admin_token = std::env::var("ONAIR_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());

@@ -88,6 +88,7 @@ impl Service {
                 .unwrap_or_else(|| crypto::random_token(24)),
             tokens: TokenCache::default(),
             lives: LiveCache::default(),
+            trust: crate::trust::Trust::new(&config.trust)?,
             outage_until: Default::default(),
         }));
         if config.seed_demo {

@@ -46,6 +46,8 @@ pub struct Inner {
     /// Lives read on the polling path, valid until the next write to any
     /// live or channel.
     pub lives: LiveCache,
+    /// Other login servers whose access tokens the API accepts.
+    pub trust: Option<crate::trust::Trust>,
     /// Until when (service clock, ms) an operator outage lasts: the API
     /// and OAuth routes answer 503 until then (`PUT /admin/outage`).
     pub outage_until: AtomicI64,

@@ -237,3 +237,16 @@ impl Drop for RtmpPublisher {
         self.kill();
     }
 }
+
+/// Rows in `table` (a name of this crate's schema), for tests that check
+/// what a request created, or did not.
+pub async fn count(state: &crate::AppState, table: &str) -> i64 {
+    assert!(
+        table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+        "a table name"
+    );
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&state.db.read)
+        .await
+        .expect("count rows")
+}

@@ -12,12 +12,14 @@
 //! - [`ingest`]: what a stream does to a live (spec §5).
 //! - [`watch`]: the watch page's rules (who may watch, what it shows).
 //! - [`admin`]: operator actions and demo seeding.
+//! - [`external`]: users of the login servers the service trusts.
 //! - this module: the caller, the checks shared by all (lengths, control
 //!   characters), row-to-wire helpers.
 
 pub mod admin;
 pub mod channels;
 pub mod chat;
+pub mod external;
 pub mod ingest;
 pub mod lives;
 pub mod moderation;

@@ -424,6 +424,7 @@ pub async fn metadata(State(state): State<AppState>) -> Json<AuthServerMetadata>
             "none",
         ]),
         authorization_response_iss_parameter_supported: true,
+        ..AuthServerMetadata::default()
     })
 }
 
