@@ -17,6 +17,12 @@ use serde_json::{json, Map};
 
 const ADMIN_TOKEN: &str = "e2e-operator-token-0123456789";
 
+/// The app is single-instance: the tests of this file take turns.
+async fn one_app_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static ONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ONE.lock().await
+}
+
 async fn open_app(driver: &Driver, args: &[&str]) -> Client {
     let mut caps = Map::new();
     caps.insert("browserName".into(), json!("wry"));
@@ -341,7 +347,8 @@ async fn hostile_chat(c: &Client, home: &Path) {
 #[tokio::test]
 #[ignore = "end to end: needs Xvfb, a keyring session and tauri-driver (make test runs it)"]
 async fn streamer_goes_live_and_the_service_ends_it() {
-    let home_dir = Home::new();
+    let _one = one_app_at_a_time().await;
+    let home_dir = Home::new("demo");
     let home = home_dir.path();
     let driver = Driver::start(home, "streamer", ADMIN_TOKEN);
 
@@ -540,12 +547,12 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         .send_keys("ftp://nowhere")
         .await
         .unwrap();
-    find(&c, "add-save").await.click().await.unwrap();
+    find(&c, "add-lookup").await.click().await.unwrap();
     find(&c, "add-service").await; // the form stays, with the field's error
     let form = find(&c, "add-service").await.text().await.unwrap();
     assert!(
-        form.contains("give a name"),
-        "the first wrong field says why: {form}"
+        form.contains("HTTPS only"),
+        "the wrong field says why: {form}"
     );
     screenshot(&c, "7-add-service").await;
     find(&c, "demo").await.click().await.unwrap();
@@ -581,8 +588,8 @@ async fn streamer_goes_live_and_the_service_ends_it() {
 struct Home(PathBuf);
 
 impl Home {
-    fn new() -> Self {
-        let home = std::env::temp_dir().join(format!("onair-e2e-{}", std::process::id()));
+    fn new(name: &str) -> Self {
+        let home = std::env::temp_dir().join(format!("onair-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home).unwrap();
         Self(home)
@@ -1229,4 +1236,76 @@ async fn obs_after_end(
     assert!(!c.source().await.unwrap().contains(key));
     // The connect-at-start setting stays off: the restart below is quiet.
     drop(obs);
+}
+
+/// The whole system with a standard login server: node's oidc-provider as
+/// the issuer, the reference service trusting it (`--trust-issuer`), and
+/// the app added to that service from its address alone, logging in
+/// through the scripted browser at the provider.
+#[tokio::test]
+#[ignore = "end to end: needs Xvfb, a keyring session and tauri-driver (make test runs it)"]
+async fn the_app_logs_in_at_a_standard_login_server() {
+    use onair_tests::oidc::{Op, API_AUDIENCE};
+    use onair_tests::service::Svc;
+
+    let _one = one_app_at_a_time().await;
+    let op = Op::start(30);
+    let issuers = [op.base.clone()];
+    let svc = Svc::start_with(|c| op.service_config(c, &issuers, API_AUDIENCE)).await;
+    let home_dir = Home::new("oidc");
+    let home = home_dir.path();
+    let driver = Driver::start_trusting(home, "streamer", ADMIN_TOKEN, &op.cert_path());
+
+    let c = open_app(&driver, &[]).await;
+    find(&c, "add").await.click().await.unwrap();
+    find(&c, "add-domain").await.clear().await.unwrap();
+    find(&c, "add-domain")
+        .await
+        .send_keys(svc.base())
+        .await
+        .unwrap();
+    // The service's certificate is self-signed: its pin, under Advanced.
+    find(&c, "add-advanced").await.click().await.unwrap();
+    find(&c, "add-pin")
+        .await
+        .send_keys(&op.fingerprint)
+        .await
+        .unwrap();
+    find(&c, "add-lookup").await.click().await.unwrap();
+    // RFC 9728: the service names the provider as where to log in.
+    assert_eq!(
+        text_until(&c, "add-found-login", |t| !t.is_empty()).await,
+        op.base
+    );
+    assert_eq!(
+        find(&c, "add-found-scopes").await.text().await.unwrap(),
+        "openid profile offline_access"
+    );
+    c.execute(
+        "document.querySelector('[data-testid=add-service]').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "oidc-1-add-service").await;
+    find(&c, "add-save").await.click().await.unwrap();
+
+    let started = Instant::now();
+    find(&c, "login").await.click().await.unwrap();
+    let user = text_until(&c, "user", |t| !t.is_empty()).await;
+    println!("app login through the provider: {:?}", started.elapsed());
+    // The service's user, named from the provider's userinfo.
+    assert_eq!(user, "Streamer Kim");
+    let channels = text_until(&c, "channels", |t| !t.is_empty()).await;
+    assert!(channels.contains("Streamer Kim's channel"), "{channels}");
+    screenshot(&c, "oidc-2-channels").await;
+    close_app(c).await;
+
+    // The next start restores the login from the keyring.
+    let c = open_app(&driver, &[]).await;
+    assert_eq!(
+        text_until(&c, "user", |t| !t.is_empty()).await,
+        "Streamer Kim"
+    );
+    close_app(c).await;
 }

@@ -474,3 +474,41 @@ async fn the_service_refuses_what_it_cannot_trust() {
     assert_eq!(count(&svc, "external_accounts").await, 0);
     assert_eq!(count(&picky, "external_accounts").await, 0);
 }
+
+#[tokio::test]
+async fn one_address_is_enough_to_add_a_service() {
+    let op = Op::start(30);
+    let issuers = [op.base.clone()];
+    let svc = Svc::start_with(|c| op.service_config(c, &issuers, API_AUDIENCE)).await;
+    let settings = onair_client::lookup::Settings {
+        pin: Some(&op.fingerprint),
+        client_id: "onair-desktop",
+        ..Default::default()
+    };
+    // RFC 9728: the service names the provider; its OpenID Connect
+    // metadata names the rest. Typed as people type it.
+    let address = svc.base().trim_start_matches("https://").to_owned() + "/prism/v1/service/";
+    let found = onair_client::lookup::lookup(&address, &settings)
+        .await
+        .unwrap();
+    assert_eq!(found.api_domain, svc.base());
+    assert_eq!(found.issuer.as_deref(), Some(op.base.as_str()));
+    assert_eq!(found.endpoints.token.as_str(), format!("{}/token", op.base));
+    assert_eq!(found.scopes, ["openid", "profile", "offline_access"]);
+    assert_eq!(found.name, "onair reference service");
+
+    // A service that logs in with its own server: no issuer of its own.
+    let own = Svc::start().await;
+    let pin = own.running.fingerprint().unwrap().to_owned();
+    let settings = onair_client::lookup::Settings {
+        pin: Some(&pin),
+        client_id: "onair-desktop",
+        ..Default::default()
+    };
+    let found = onair_client::lookup::lookup(own.base(), &settings)
+        .await
+        .unwrap();
+    assert_eq!(found.issuer, None);
+    assert_eq!(found.endpoints.issuer.as_deref(), Some(own.base()));
+    assert!(found.scopes.is_empty(), "a PRISM service gets no scope");
+}

@@ -4,7 +4,7 @@
 //! see [`crate::typescript`]): a command's doc comment is its JSDoc.
 
 use onair_api::StatusFilter;
-use onair_desk::{Desk, ModAction, NewProfile, Sample, Settings};
+use onair_desk::{Desk, LookupInput, ModAction, NewProfile, Sample, ServiceLookup, Settings};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
@@ -197,6 +197,13 @@ pub async fn session_events(
 #[tauri::command]
 pub async fn regenerate_key(desk: State<'_, Desk>, live_id: String) -> Result<()> {
     Ok(desk.regenerate_key(&live_id).await?)
+}
+
+/// Looks a service up from its address, for the user to confirm; a wrong
+/// field comes back with `field` set.
+#[tauri::command]
+pub async fn lookup_service(desk: State<'_, Desk>, input: LookupInput) -> Result<ServiceLookup> {
+    Ok(desk.lookup_service(input).await?)
 }
 
 /// Adds a service; a wrong field comes back with `field` set.

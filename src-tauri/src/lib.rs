@@ -129,6 +129,7 @@ pub fn build<R: Runtime>(
             commands::session_events,
             commands::regenerate_key,
             commands::add_profile,
+            commands::lookup_service,
             commands::choose_profile,
             commands::leave_profile,
             commands::reveal_key,

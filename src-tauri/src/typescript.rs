@@ -283,6 +283,8 @@ pub fn typescript() -> String {
         CreateLiveInput::decl(),
         LiveEventView::decl(),
         onair_desk::NewProfile::decl(),
+        onair_desk::LookupInput::decl(),
+        onair_desk::ServiceLookup::decl(),
         onair_desk::Sample::decl(),
         onair_desk::Settings::decl(),
         onair_desk::ObsPrefs::decl(),

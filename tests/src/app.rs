@@ -49,6 +49,13 @@ impl Driver {
     /// the scripted browser) as `user`, and run their demo service with
     /// the operator token `admin_token`.
     pub fn start(home: &Path, user: &str, admin_token: &str) -> Self {
+        let cacert = home.join("data/dev.onair.desktop/demo-service/cert.pem");
+        Self::start_trusting(home, user, admin_token, &cacert)
+    }
+
+    /// As [`Driver::start`], the scripted browser trusting `cacert` (a
+    /// login server's certificate) instead of the demo service's.
+    pub fn start_trusting(home: &Path, user: &str, admin_token: &str, cacert: &Path) -> Self {
         let port = free_port();
         let log = std::fs::File::create(home.join(format!("driver-{user}.log")))
             .expect("the driver's log file");
@@ -63,10 +70,7 @@ impl Driver {
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("BROWSER", workspace().join("scripts/scripted-browser"))
         .env("ONAIR_BROWSER_USER", user)
-        .env(
-            "ONAIR_BROWSER_CACERT",
-            home.join("data/dev.onair.desktop/demo-service/cert.pem"),
-        )
+        .env("ONAIR_BROWSER_CACERT", cacert)
         .env("ONAIR_DEMO_ADMIN_TOKEN", admin_token)
         .env("NO_AT_BRIDGE", "1")
         // WebKit's automation answers some commands after the page's next

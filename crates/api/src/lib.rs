@@ -47,7 +47,9 @@ pub use model::{
     ChatPage, ChatSend, ChatSent, CreateLive, Live, LiveData, LiveList, LiveStat, LiveStatus,
     Scope, StatusFilter, User, UserData,
 };
-pub use oauth::{AuthServerMetadata, OAuthError, OAuthErrorCode, TokenResponse};
+pub use oauth::{
+    AuthServerMetadata, OAuthError, OAuthErrorCode, ProtectedResourceMetadata, TokenResponse,
+};
 pub use secret::Secret;
 
 /// Base path of every service API resource (spec §1).

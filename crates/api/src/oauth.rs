@@ -154,6 +154,23 @@ pub struct AuthServerMetadata {
     pub require_pushed_authorization_requests: bool,
 }
 
+/// RFC 9728 §2 protected resource metadata (the fields onair uses): which
+/// authorization servers issue tokens for this API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProtectedResourceMetadata {
+    /// The resource's identifier: its URL, as the client asked (§3.3).
+    pub resource: String,
+    /// Issuers whose access tokens the resource takes, first the one to
+    /// log in at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_servers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bearer_methods_supported: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@
 //!   and PRISM forms, revocation (RFC 7009).
 //! - [`oidc`]: who logged in, from the login server (ID token, userinfo),
 //!   for services whose API cannot say.
+//! - [`lookup`]: from one address to a service's settings (RFC 9728,
+//!   then discovery), for the "add a service" form.
 //! - [`login`]: the browser login on a loopback listener (RFC 8252, PKCE).
 //! - [`store`]: [`TokenStore`]: the OS keyring, or memory.
 //! - [`client`]: [`Connector`] (a profile ready to log in) and [`Client`]
@@ -30,6 +32,7 @@ pub mod client;
 pub mod error;
 pub mod ingest;
 pub mod login;
+pub mod lookup;
 pub mod oauth;
 pub mod obs;
 pub mod oidc;

@@ -16,6 +16,7 @@ pub enum Field {
     // The "add a service" form.
     Name,
     ApiDomain,
+    Issuer,
     ClientId,
     TokenForm,
     PinnedSha256,
@@ -37,6 +38,7 @@ impl Field {
         Some(match name {
             "name" => Field::Name,
             "apiDomain" => Field::ApiDomain,
+            "issuer" => Field::Issuer,
             "clientId" => Field::ClientId,
             "tokenForm" => Field::TokenForm,
             "pinnedSha256" => Field::PinnedSha256,

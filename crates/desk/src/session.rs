@@ -7,7 +7,7 @@ use std::path::Path;
 
 use onair_api::{OptionalApi, Secret, User};
 use onair_client::{Client, Connector, Profile, Profiles, TokenForm};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
@@ -44,7 +44,11 @@ pub struct AppState {
 pub struct NewProfile {
     pub name: String,
     pub api_domain: String,
+    /// The login server, when it is not the API domain.
+    pub issuer: Option<String>,
     pub client_id: String,
+    /// Scopes to ask for; none: what the login server advertises.
+    pub scopes: Vec<String>,
     /// Kept in the OS keyring, never in the profiles file.
     pub client_secret: Option<String>,
     #[ts(type = "TokenForm")]
@@ -55,7 +59,77 @@ pub struct NewProfile {
     pub pinned_sha256: Option<String>,
 }
 
+/// The first step of the "add a service" form: an address, and what the
+/// user may have set under "Advanced".
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LookupInput {
+    pub address: String,
+    /// Set by the user: the API is not asked where its login server is.
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub pinned_sha256: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// What was found at an address, for the user to confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceLookup {
+    /// The service's name for itself, else its host.
+    pub name: String,
+    pub api_domain: String,
+    /// The login server, when it is not the API domain.
+    pub issuer: Option<String>,
+    pub authorize_url: String,
+    pub token_url: String,
+    /// `rfc` (an OAuth server's metadata was found) or `prism`.
+    #[ts(type = "TokenForm")]
+    pub token_form: TokenForm,
+    pub revocation: bool,
+    /// Who logged in can come from the login server (OpenID Connect).
+    pub userinfo: bool,
+    /// Logins are pushed first (RFC 9126).
+    pub pushed: bool,
+    /// What a login will ask for.
+    pub scopes: Vec<String>,
+    /// The client id the profile will use.
+    pub client_id: String,
+}
+
 impl Desk {
+    /// Looks a service up from its address (RFC 9728, RFC 8414, OpenID
+    /// Connect Discovery) for the form to show before it is added.
+    pub async fn lookup_service(&self, input: LookupInput) -> Result<ServiceLookup> {
+        let client_id = input
+            .client_id
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| onair_client::lookup::DEFAULT_CLIENT_ID.to_owned());
+        let pin = input.pinned_sha256.filter(|s| !s.trim().is_empty());
+        let issuer = input.issuer.filter(|s| !s.trim().is_empty());
+        let settings = onair_client::lookup::Settings {
+            pin: pin.as_deref(),
+            client_id: &client_id,
+            scopes: &input.scopes,
+            issuer: issuer.as_deref(),
+        };
+        let found = onair_client::lookup::lookup(&input.address, &settings).await?;
+        Ok(ServiceLookup {
+            name: found.name,
+            api_domain: found.api_domain,
+            issuer: found.issuer,
+            authorize_url: found.endpoints.authorize.to_string(),
+            token_url: found.endpoints.token.to_string(),
+            token_form: found.endpoints.form,
+            revocation: found.endpoints.revocation.is_some(),
+            userinfo: found.endpoints.userinfo.is_some(),
+            pushed: found.endpoints.par_required,
+            scopes: found.scopes,
+            client_id,
+        })
+    }
+
     fn profiles(&self) -> Result<Profiles> {
         Ok(Profiles::load(&self.profiles_path)?)
     }
@@ -96,6 +170,8 @@ impl Desk {
             input.client_id.trim(),
         );
         p.token_form = input.token_form;
+        p.issuer = input.issuer.filter(|s| !s.trim().is_empty());
+        p.scopes = input.scopes;
         p.optional_apis = input.optional_apis;
         p.pinned_sha256 = input.pinned_sha256.filter(|s| !s.trim().is_empty());
         let secret = input.client_secret.filter(|s| !s.is_empty());

@@ -56,7 +56,9 @@ impl Rig {
             .add_profile(NewProfile {
                 name: "Reference service".into(),
                 api_domain: svc.base_url().into(),
+                issuer: None,
                 client_id: "onair-desktop".into(),
+                scopes: vec![],
                 client_secret: None,
                 token_form: TokenForm::Auto,
                 optional_apis: vec![],

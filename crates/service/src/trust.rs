@@ -190,6 +190,11 @@ impl Trust {
         }))
     }
 
+    /// The trusted issuers, as configured.
+    pub fn issuers(&self) -> impl Iterator<Item = &str> {
+        self.issuers.iter().map(|i| i.issuer.as_str())
+    }
+
     /// Who `token` is of, or why it is refused.
     pub async fn check(&self, token: &str) -> Result<Subject, Refusal> {
         match unverified_issuer(token) {

@@ -13,7 +13,7 @@ export type IpcError = { code: ErrorCode, message: string,
  */
 field?: Field, };
 
-export type Field = "name" | "apiDomain" | "clientId" | "tokenForm" | "pinnedSha256" | "authorizeUrl" | "scopes" | "title" | "reservedAt" | "obs" | "chatBuffer" | "banPresets";
+export type Field = "name" | "apiDomain" | "issuer" | "clientId" | "tokenForm" | "pinnedSha256" | "authorizeUrl" | "scopes" | "title" | "reservedAt" | "obs" | "chatBuffer" | "banPresets";
 
 export type ProfileView = { id: string, name: string, apiDomain: string, 
 /**
@@ -133,7 +133,15 @@ reservedAt: string | null, };
 
 export type LiveEventView = { "kind": "snapshot", live: LiveView, sample: Sample | null, } | { "kind": "updated", live: LiveView, sample: Sample | null, } | { "kind": "forcedEnd", live: LiveView, reason: EndReason | null, at: string, } | { "kind": "offline", message: string, retryInMs: number, } | { "kind": "online" } | { "kind": "loginRequired" } | { "kind": "gone", message: string, };
 
-export type NewProfile = { name: string, apiDomain: string, clientId: string, 
+export type NewProfile = { name: string, apiDomain: string, 
+/**
+ * The login server, when it is not the API domain.
+ */
+issuer: string | null, clientId: string, 
+/**
+ * Scopes to ask for; none: what the login server advertises.
+ */
+scopes: Array<string>, 
 /**
  * Kept in the OS keyring, never in the profiles file.
  */
@@ -142,6 +150,42 @@ clientSecret: string | null, tokenForm: TokenForm,
  * Used when the service has no `/capabilities`.
  */
 optionalApis: OptionalApi[], pinnedSha256: string | null, };
+
+export type LookupInput = { address: string, 
+/**
+ * Set by the user: the API is not asked where its login server is.
+ */
+issuer: string | null, clientId: string | null, pinnedSha256: string | null, scopes: Array<string>, };
+
+export type ServiceLookup = { 
+/**
+ * The service's name for itself, else its host.
+ */
+name: string, apiDomain: string, 
+/**
+ * The login server, when it is not the API domain.
+ */
+issuer: string | null, authorizeUrl: string, tokenUrl: string, 
+/**
+ * `rfc` (an OAuth server's metadata was found) or `prism`.
+ */
+tokenForm: TokenForm, revocation: boolean, 
+/**
+ * Who logged in can come from the login server (OpenID Connect).
+ */
+userinfo: boolean, 
+/**
+ * Logins are pushed first (RFC 9126).
+ */
+pushed: boolean, 
+/**
+ * What a login will ask for.
+ */
+scopes: Array<string>, 
+/**
+ * The client id the profile will use.
+ */
+clientId: string, };
 
 export type Sample = { 
 /**
@@ -437,6 +481,12 @@ export const commands = {
    */
   regenerateKey: (liveId: string): Promise<void> =>
     invoke<void>("regenerate_key", { liveId }),
+  /**
+   * Looks a service up from its address, for the user to confirm; a wrong
+   * field comes back with `field` set.
+   */
+  lookupService: (input: LookupInput): Promise<ServiceLookup> =>
+    invoke<ServiceLookup>("lookup_service", { input }),
   /**
    * Adds a service; a wrong field comes back with `field` set.
    */

@@ -131,6 +131,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(GET "/prism/v1/service/oauth2/token", get(oauth::token_prism), "oauth", Public, None, none, json(schema::<w::TokenResponse>()), "Token endpoint, PRISM form (spec §2)"),
         ep!(POST "/oauth/revoke", post(oauth::revoke), "oauth", Public, None, (Body::Form, None), none, "Token revocation (RFC 7009)"),
         ep!(GET "/.well-known/oauth-authorization-server", get(oauth::metadata), "oauth", Public, None, none, json(schema::<w::AuthServerMetadata>()), "Authorization server metadata (RFC 8414)"),
+        ep!(GET "/.well-known/oauth-protected-resource", get(oauth::resource_metadata), "oauth", Public, None, none, json(schema::<w::ProtectedResourceMetadata>()), "Protected resource metadata (RFC 9728): the issuers whose tokens the API takes"),
         ep!(GET "/prism/v1/service/user", get(api::user), "user", User, None, none, env(schema::<w::UserData>()), "The logged-in user"),
         ep!(GET "/prism/v1/service/capabilities", get(api::capabilities), "user", User, None, none, env(schema::<w::Capabilities>()), "Optional APIs switched on for this client (onair)"),
         ep!(GET "/prism/v1/service/channel/list", get(api::channel_list), "channel", User, None, none, env(schema::<w::ChannelList>()), "The caller's channels"),

@@ -8,7 +8,7 @@ use axum::{Form, Json};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use onair_api::oauth::{OAuthError, OAuthErrorCode};
-use onair_api::{AuthServerMetadata, Secret};
+use onair_api::{AuthServerMetadata, ProtectedResourceMetadata, Secret};
 use serde::Deserialize;
 
 use crate::auth::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest, ClientAuth, Grant};
@@ -425,6 +425,26 @@ pub async fn metadata(State(state): State<AppState>) -> Json<AuthServerMetadata>
         ]),
         authorization_response_iss_parameter_supported: true,
         ..AuthServerMetadata::default()
+    })
+}
+
+/// `GET /.well-known/oauth-protected-resource` (RFC 9728 §3): the
+/// issuers the API takes tokens of: the trusted ones first (where its
+/// users log in), then this service's own server.
+pub async fn resource_metadata(State(state): State<AppState>) -> Json<ProtectedResourceMetadata> {
+    let base = &state.base_url;
+    let mut servers: Vec<String> = state
+        .trust
+        .as_ref()
+        .map(|t| t.issuers().map(str::to_owned).collect())
+        .unwrap_or_default();
+    servers.push(base.clone());
+    Json(ProtectedResourceMetadata {
+        resource: base.clone(),
+        authorization_servers: servers,
+        // Spec §1: the PRISM header; RFC 6750 §2.1 too.
+        bearer_methods_supported: vec!["header".to_owned()],
+        resource_name: Some("onair reference service".to_owned()),
     })
 }
 
