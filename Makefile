@@ -115,22 +115,25 @@ service: deps ui
 
 ## Benchmarks (release builds): the reference service under load, its
 ## RTMP ingest and HLS beside nginx-rtmp (installed here when missing), the
-## client's chat follower and live watcher, then the app (start time,
+## client's chat follower and live watcher, the login's own time with the
+## service's server and with node's oidc-provider (oidc-deps), then the app (start time,
 ## memory against a blank webview, CPU) under Xvfb, then the chat pane at
 ## 200 msg/s for 10 min and at rising rates (CHAT_BENCH_ARGS="--minutes 1
 ## --quick" for a short run), then the dashboard's preview playing,
 ## hidden, minimised (under openbox, with xdotool and wmctrl, installed
 ## here) and off.
-bench: deps ui
+bench: deps ui oidc-deps
 	@dpkg-query -W -f='$${Status}' libnginx-mod-rtmp 2>/dev/null | grep -q "install ok installed" || \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx libnginx-mod-rtmp
 	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
 	$(CARGO) build --locked --release -p onair-service --features testing --bin onair-ingest-bench
 	$(CARGO) build --locked --release -p onair-tests --example watchers_bench
+	$(CARGO) build --locked --release -p onair-tests --example login_bench
 	$(CARGO) build --locked --release -p onair --features custom-protocol --bin onair --example app_bench
 	./target/release/onair-service-bench $(BENCH_ARGS)
 	./target/release/onair-ingest-bench $(INGEST_BENCH_ARGS)
 	./target/release/examples/watchers_bench $(CLIENT_BENCH_ARGS)
+	./target/release/examples/login_bench
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  ./target/release/examples/app_bench target/release/onair $(APP_BENCH_ARGS)
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \

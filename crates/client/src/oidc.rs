@@ -124,21 +124,32 @@ pub async fn check_id_token(
     };
     let claims: Claims =
         jose::verify(token.expose(), &keys, &expect).map_err(|e| bad(e.to_string()))?;
-    if let Audience::Many(aud) = &claims.aud {
-        if aud.len() > 1 && claims.azp.as_deref() != Some(client_id) {
-            return Err(bad("several audiences and azp is not this app".into()));
-        }
-    }
-    if let Some(nonce) = nonce {
-        if claims.nonce.as_deref() != Some(nonce) {
-            return Err(bad("its nonce is not this login's".into()));
-        }
-    }
+    check_claims(&claims, client_id, nonce).map_err(|m| bad(m.to_owned()))?;
     Ok(Identity {
         issuer: issuer.to_owned(),
         name: claims.name(),
         sub: claims.sub,
     })
+}
+
+/// §3.1.3.7 items 4 and 11, after the signature, `iss`, `aud` and `exp`
+/// checks: `azp` when there are several audiences, and the `nonce`.
+fn check_claims(
+    claims: &Claims,
+    client_id: &str,
+    nonce: Option<&str>,
+) -> std::result::Result<(), &'static str> {
+    if let Audience::Many(aud) = &claims.aud {
+        if aud.len() > 1 && claims.azp.as_deref() != Some(client_id) {
+            return Err("several audiences and azp is not this app");
+        }
+    }
+    if let Some(nonce) = nonce {
+        if claims.nonce.as_deref() != Some(nonce) {
+            return Err("its nonce is not this login's");
+        }
+    }
+    Ok(())
 }
 
 /// `GET` the userinfo endpoint (§5.3.1) with the access token; `None`
@@ -181,4 +192,37 @@ pub async fn userinfo(
         name: claims.name(),
         sub: claims.sub,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(json: serde_json::Value) -> Claims {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn nonce_and_authorized_party() {
+        let one = claims(serde_json::json!({"sub": "u", "aud": "app", "nonce": "N"}));
+        assert_eq!(check_claims(&one, "app", Some("N")), Ok(()));
+        assert_eq!(check_claims(&one, "app", None), Ok(()), "after a refresh");
+        assert!(check_claims(&one, "app", Some("other")).is_err());
+        let no_nonce = claims(serde_json::json!({"sub": "u", "aud": "app"}));
+        assert!(check_claims(&no_nonce, "app", Some("N")).is_err());
+        let many = claims(serde_json::json!({"sub": "u", "aud": ["app", "api"], "nonce": "N"}));
+        assert!(check_claims(&many, "app", Some("N")).is_err(), "no azp");
+        let ours = claims(
+            serde_json::json!({"sub": "u", "aud": ["app", "api"], "azp": "app", "nonce": "N"}),
+        );
+        assert_eq!(check_claims(&ours, "app", Some("N")), Ok(()));
+        let theirs = claims(
+            serde_json::json!({"sub": "u", "aud": ["app", "api"], "azp": "api", "nonce": "N"}),
+        );
+        assert!(check_claims(&theirs, "app", Some("N")).is_err());
+        // The name: `name`, else `preferred_username`, never blank.
+        let named =
+            claims(serde_json::json!({"sub": "u", "name": " ", "preferred_username": "kim"}));
+        assert_eq!(named.name().as_deref(), Some("kim"));
+    }
 }
