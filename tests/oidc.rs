@@ -512,3 +512,30 @@ async fn one_address_is_enough_to_add_a_service() {
     assert_eq!(found.endpoints.issuer.as_deref(), Some(own.base()));
     assert!(found.scopes.is_empty(), "a PRISM service gets no scope");
 }
+
+#[tokio::test]
+async fn the_service_follows_a_key_rotation() {
+    let mut op = Op::start(30);
+    let issuers = [op.base.clone()];
+    let svc = Svc::start_with(|c| {
+        op.service_config(c, &issuers, API_AUDIENCE);
+        // Any token naming a new key may read the keys again at once.
+        c.trust.jwks_refetch = Duration::ZERO;
+    })
+    .await;
+    let before = tokens_of(&op, None, "onair-jwt", "streamer").await;
+    assert_eq!(user_call(&svc, before.access.expose()).await.0, 200);
+
+    // New keys with new ids: the service reads the issuer's JWKS again
+    // for the first token it cannot place, and takes it.
+    op.restart();
+    let after = tokens_of(&op, None, "onair-jwt", "streamer").await;
+    let kid = |t: &Tokens| onair_api::jose::key_id(t.access.expose()).unwrap();
+    assert_ne!(kid(&before), kid(&after), "a rotation");
+    let (status, body) = user_call(&svc, after.access.expose()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["user"]["userId"], "streamer-2",
+        "the same person"
+    );
+}

@@ -143,7 +143,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     // Add a service: a wrong field is named, so the form shows it there.
     let form = |domain: &str| {
         json!({"input": {
-            "name": "My Service", "apiDomain": domain, "clientId": "abc123",
+            "name": "My Service", "apiDomain": domain, "issuer": null, "clientId": "abc123", "scopes": [],
             "clientSecret": "s3cret-value", "tokenForm": "auto",
             "optionalApis": ["LIVE_CHAT_LIST"], "pinnedSha256": null
         }})
@@ -152,6 +152,14 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     assert_eq!(err["code"], "profile");
     assert_eq!(err["field"], "apiDomain");
     assert!(err["message"].as_str().unwrap().contains("HTTPS"), "{err}");
+    // The lookup that comes first names the field too.
+    let lookup = json!({"input": {"address": "ftp://nowhere", "issuer": null, "clientId": null, "pinnedSha256": null, "scopes": []}});
+    let err = invoke(&webview, "lookup_service", lookup).unwrap_err();
+    assert_eq!(
+        (err["code"].as_str(), err["field"].as_str()),
+        (Some("profile"), Some("apiDomain")),
+        "{err}"
+    );
     let added = invoke(&webview, "add_profile", form("https://127.0.0.1:1")).unwrap();
     assert_eq!(added["id"], "my-service");
     assert_eq!(added["demo"], false);

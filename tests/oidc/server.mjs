@@ -21,7 +21,7 @@
 // Environment: OIDC_ACCESS_TTL (seconds, default 30), OIDC_API_AUDIENCE
 // (default https://onair.test/api), OIDC_SERVICE_SECRET (default
 // "service-secret"). Prints {"port": N} on one line when ready.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 
@@ -36,15 +36,17 @@ const accessTtl = Number(process.env.OIDC_ACCESS_TTL || 30);
 const audience = process.env.OIDC_API_AUDIENCE || 'https://onair.test/api';
 const serviceSecret = process.env.OIDC_SERVICE_SECRET || 'service-secret';
 
-// Signing keys of this run: one RSA (RS256, the default) and one P-256.
+// Signing keys of this run, with ids of this run (a restart is a key
+// rotation): one RSA (RS256, the default) and one P-256.
+const run = randomBytes(4).toString('hex');
 const jwk = (type, options, extra) => ({
   ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
   ...extra,
 });
 const jwks = {
   keys: [
-    jwk('rsa', { modulusLength: 2048 }, { kid: 'rs', use: 'sig', alg: 'RS256' }),
-    jwk('ec', { namedCurve: 'P-256' }, { kid: 'es', use: 'sig', alg: 'ES256' }),
+    jwk('rsa', { modulusLength: 2048 }, { kid: `rs-${run}`, use: 'sig', alg: 'RS256' }),
+    jwk('ec', { namedCurve: 'P-256' }, { kid: `es-${run}`, use: 'sig', alg: 'ES256' }),
   ],
 };
 

@@ -17,6 +17,7 @@ use crate::app::workspace;
 pub struct Op {
     child: Child,
     dir: PathBuf,
+    access_ttl: u64,
     /// `https://127.0.0.1:PORT`: the root issuer.
     pub base: String,
     pub cert_pem: String,
@@ -50,39 +51,40 @@ impl Op {
         std::fs::write(dir.join("cert.pem"), &cert_pem).unwrap();
         std::fs::write(dir.join("key.pem"), cert.key_pair.serialize_pem()).unwrap();
         let fingerprint = onair_service::tls::fingerprint(cert.cert.der());
-        let script = workspace().join("tests/oidc/server.mjs");
-        assert!(
-            workspace()
-                .join("tests/oidc/node_modules/oidc-provider")
-                .exists(),
-            "oidc-provider is not installed: `make oidc-deps` (make test does)"
-        );
-        let mut child = Command::new("node")
-            .arg(&script)
-            .arg(dir.join("cert.pem"))
-            .arg(dir.join("key.pem"))
-            .env("OIDC_ACCESS_TTL", access_ttl.to_string())
-            .env("OIDC_API_AUDIENCE", API_AUDIENCE)
-            .env("OIDC_SERVICE_SECRET", SERVICE_SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node (make test installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let ready: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the provider did not start ({e}): {line:?}"));
-        let base = format!("https://127.0.0.1:{}", ready["port"]);
+        let (child, port) = spawn(&dir, access_ttl, 0);
+        let base = format!("https://127.0.0.1:{port}");
         let http = onair_service::testing::client_for(&cert_pem);
         Self {
             child,
             dir,
+            access_ttl,
             base,
             cert_pem,
             fingerprint,
             http,
+        }
+    }
+
+    /// Stops the provider and starts a new one on the same port and
+    /// certificate: its logins are gone and its signing keys are new, with
+    /// new ids (a key rotation, as a real server's restart may be).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match try_spawn(&self.dir, self.access_ttl, port) {
+                Ok((child, _)) => {
+                    self.child = child;
+                    return;
+                }
+                // The port may linger a moment.
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => panic!("{e}"),
+            }
         }
     }
 
@@ -120,6 +122,7 @@ impl Op {
             client_id: Some(SERVICE_CLIENT.to_owned()),
             client_secret: Some(onair_api::Secret::new(SERVICE_SECRET)),
             ca_pem: Some(self.cert_pem.clone()),
+            ..onair_service::TrustConfig::default()
         };
     }
 
@@ -154,6 +157,49 @@ impl Op {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+}
+
+/// Starts `tests/oidc/server.mjs` on `port` (0: any) with the
+/// certificate in `dir`; the child and its port once it listens.
+fn spawn(dir: &Path, access_ttl: u64, port: u16) -> (Child, u16) {
+    try_spawn(dir, access_ttl, port).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn try_spawn(dir: &Path, access_ttl: u64, port: u16) -> Result<(Child, u16), String> {
+    assert!(
+        workspace()
+            .join("tests/oidc/node_modules/oidc-provider")
+            .exists(),
+        "oidc-provider is not installed: `make oidc-deps` (make test does)"
+    );
+    let log = dir.join("provider.log");
+    let mut child = Command::new("node")
+        .arg(workspace().join("tests/oidc/server.mjs"))
+        .arg(dir.join("cert.pem"))
+        .arg(dir.join("key.pem"))
+        .arg(port.to_string())
+        .env("OIDC_ACCESS_TTL", access_ttl.to_string())
+        .env("OIDC_API_AUDIENCE", API_AUDIENCE)
+        .env("OIDC_SERVICE_SECRET", SERVICE_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("node (make test installs it)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    match serde_json::from_str::<serde_json::Value>(&line) {
+        Ok(ready) => Ok((child, ready["port"].as_u64().expect("a port") as u16)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!(
+                "the provider did not start: {line:?}\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            ))
+        }
     }
 }
 

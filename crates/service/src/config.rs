@@ -82,7 +82,7 @@ pub struct Config {
 }
 
 /// Other login servers the API trusts ([`crate::trust`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TrustConfig {
     /// Issuer URLs, exactly as their metadata and tokens write them.
     pub issuers: Vec<String>,
@@ -97,6 +97,22 @@ pub struct TrustConfig {
     /// PEM certificates trusted besides the platform's roots to reach
     /// them (`--trust-ca`).
     pub ca_pem: Option<String>,
+    /// Shortest time between two reads of an issuer's keys (10 s): a token
+    /// naming an unknown key reads them again, at most this often.
+    pub jwks_refetch: Duration,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        Self {
+            issuers: Vec::new(),
+            audience: None,
+            client_id: None,
+            client_secret: None,
+            ca_pem: None,
+            jwks_refetch: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The RTMP ingest: where it listens and the limits that keep a hostile

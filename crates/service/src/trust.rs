@@ -5,8 +5,8 @@
 //!
 //! - A JWT access token (RFC 9068) is checked against its issuer's keys
 //!   (`jwks_uri` of its metadata, RFC 8414 §2), read again when a token
-//!   names a key not seen yet (a rotation), at most every
-//!   [`JWKS_REFETCH`]: `typ` `at+jwt` (§4), `iss` exactly a trusted
+//!   names a key not seen yet (a rotation), at most every 10 s
+//!   ([`TrustConfig::jwks_refetch`]): `typ` `at+jwt` (§4), `iss` exactly a trusted
 //!   issuer, `aud` the configured audience when one is set, `exp`, `nbf`.
 //! - Any other token is introspected (RFC 7662 §2) at the trusted issuers
 //!   with the service's own client credentials; answers, `active: false`
@@ -29,8 +29,6 @@ use crate::error::StartError;
 
 /// Longest an introspection answer is used.
 pub const INTROSPECTION_TTL: Duration = Duration::from_secs(30);
-/// Shortest time between two reads of an issuer's keys.
-pub const JWKS_REFETCH: Duration = Duration::from_secs(10);
 /// Clock skew allowed on a JWT's `exp` and `nbf`: servers keep time.
 pub const LEEWAY: Duration = Duration::from_secs(5);
 /// Answers kept at most; beyond, the cache starts over.
@@ -78,6 +76,7 @@ pub struct Trust {
     issuers: Vec<Issuer>,
     audience: Option<String>,
     client: Option<(String, Secret)>,
+    jwks_refetch: Duration,
     http: reqwest::Client,
     /// By SHA-256 of the token: when asked, and the answer.
     introspected: Mutex<HashMap<[u8; 32], Asked>>,
@@ -185,6 +184,7 @@ impl Trust {
                 .collect(),
             audience: config.audience.clone(),
             client,
+            jwks_refetch: config.jwks_refetch,
             http,
             introspected: Mutex::default(),
         }))
@@ -280,12 +280,12 @@ impl Trust {
     }
 
     /// The issuer's keys, read again when `fresh` and the last read is
-    /// older than [`JWKS_REFETCH`].
+    /// older than `jwks_refetch`.
     async fn keys(&self, issuer: &Issuer, fresh: bool) -> Result<Arc<Jwks>, Refusal> {
         let meta = self.metadata(issuer).await?;
         let mut keys = issuer.keys.lock().await;
         if let Some((read, k)) = &*keys {
-            if !fresh || read.elapsed() < JWKS_REFETCH {
+            if !fresh || read.elapsed() < self.jwks_refetch {
                 return Ok(k.clone());
             }
         }
