@@ -68,6 +68,31 @@ impl fmt::Display for JoseError {
 
 impl std::error::Error for JoseError {}
 
+/// What a token or a userinfo answer calls its person: `name` and
+/// `preferred_username` (OpenID Connect Core §5.1), `username` (RFC 7662
+/// §2.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Names {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+impl Names {
+    /// The first that is not blank, on one line, at most 80 characters.
+    pub fn best(&self) -> Option<String> {
+        [&self.name, &self.preferred_username, &self.username]
+            .into_iter()
+            .flatten()
+            .map(|n| n.trim())
+            .find(|n| !n.is_empty() && !n.chars().any(char::is_control))
+            .map(|n| n.chars().take(80).collect())
+    }
+}
+
 const ACCEPTED: [Algorithm; 8] = [
     Algorithm::RS256,
     Algorithm::RS384,

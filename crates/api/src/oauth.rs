@@ -154,6 +154,30 @@ pub struct AuthServerMetadata {
     pub require_pushed_authorization_requests: bool,
 }
 
+/// Where an issuer's metadata may be, in the order to ask: RFC 8414 §3.1
+/// (`/.well-known/oauth-authorization-server` inserted between the host
+/// and the issuer's path), then OpenID Connect Discovery 1.0 §4
+/// (`/.well-known/openid-configuration` appended). `None` for what is not
+/// an `https://host...` URL without query or fragment.
+pub fn metadata_locations(issuer: &str) -> Option<[String; 2]> {
+    let rest = issuer.strip_prefix("https://")?;
+    if rest.contains(['?', '#']) {
+        return None;
+    }
+    let (host, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let path = path.trim_end_matches('/');
+    Some([
+        format!("https://{host}/.well-known/oauth-authorization-server{path}"),
+        format!("https://{host}{path}/.well-known/openid-configuration"),
+    ])
+}
+
 /// RFC 9728 §2 protected resource metadata (the fields onair uses): which
 /// authorization servers issue tokens for this API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +199,27 @@ pub struct ProtectedResourceMetadata {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn where_metadata_is() {
+        assert_eq!(
+            metadata_locations("https://login.example:8443/realms/main/").unwrap(),
+            [
+                "https://login.example:8443/.well-known/oauth-authorization-server/realms/main",
+                "https://login.example:8443/realms/main/.well-known/openid-configuration",
+            ]
+        );
+        assert_eq!(
+            metadata_locations("https://login.example").unwrap(),
+            [
+                "https://login.example/.well-known/oauth-authorization-server",
+                "https://login.example/.well-known/openid-configuration",
+            ]
+        );
+        assert_eq!(metadata_locations("http://login.example"), None);
+        assert_eq!(metadata_locations("https://login.example/?x"), None);
+        assert_eq!(metadata_locations("https:///x"), None);
+    }
 
     #[test]
     fn token_response_forms() {

@@ -57,17 +57,11 @@ pub async fn lookup(address: &str, settings: &Settings<'_>) -> Result<Found> {
     let domain = profile.domain()?;
     let resource = domain.as_str().trim_end_matches('/');
     let mut name = domain.host_str().unwrap_or("service").to_owned();
-    let url = domain
-        .join("/.well-known/oauth-protected-resource")
-        .expect("static path");
-    let resp = http
-        .get(url)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .map_err(Error::transport)?;
-    if resp.status().is_success() && profile.issuer.is_none() {
-        if let Ok(meta) = resp.json::<onair_api::ProtectedResourceMetadata>().await {
+    let url = format!("{resource}/.well-known/oauth-protected-resource");
+    if profile.issuer.is_none() {
+        if let Some(meta) =
+            oauth::get_json::<onair_api::ProtectedResourceMetadata>(&http, &url).await?
+        {
             if meta.resource.trim_end_matches('/') != resource {
                 return Err(Error::profile(
                     "apiDomain",

@@ -56,40 +56,39 @@ pub fn configured(profile: &Profile) -> Result<Endpoints> {
     })
 }
 
-/// Where an issuer's metadata may be, in the order asked: RFC 8414 §3.1
-/// (the well-known segment inserted between host and path), then OpenID
-/// Connect Discovery 1.0 §4 (appended to the issuer).
-pub fn metadata_urls(issuer: &str) -> Result<[Url; 2]> {
-    let url = Url::parse(issuer).map_err(|e| Error::profile("issuer", e.to_string()))?;
-    let path = url.path().trim_end_matches('/').to_owned();
-    let mut rfc8414 = url.clone();
-    rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
-    let mut oidc = url;
-    oidc.set_path(&format!("{path}/.well-known/openid-configuration"));
-    Ok([rfc8414, oidc])
-}
-
-/// An issuer's metadata: the first of [`metadata_urls`] that answers with
-/// the RFC's shape; `None` when neither does. Unreachable is an error.
+/// An issuer's metadata: the first of
+/// [`onair_api::oauth::metadata_locations`] that answers with the RFC's
+/// shape; `None` when neither does. Unreachable is an error.
 pub async fn fetch_metadata(
     http: &reqwest::Client,
     issuer: &str,
 ) -> Result<Option<AuthServerMetadata>> {
-    for url in metadata_urls(issuer)? {
-        let resp = http
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(Error::transport)?;
-        if !resp.status().is_success() {
-            continue;
-        }
-        if let Ok(meta) = resp.json::<AuthServerMetadata>().await {
+    let locations = onair_api::oauth::metadata_locations(issuer)
+        .ok_or_else(|| Error::profile("issuer", "an issuer is an https URL (RFC 8414 §2)"))?;
+    for url in locations {
+        if let Some(meta) = get_json(http, &url).await? {
             return Ok(Some(meta));
         }
     }
     Ok(None)
+}
+
+/// A JSON document at `url`; `None` when the answer is not a success or
+/// not of that shape (a service without it). Unreachable is an error.
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<Option<T>> {
+    let resp = http
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(Error::transport)?;
+    if !resp.status().is_success() {
+        return Ok(None);
+    }
+    Ok(resp.json::<T>().await.ok())
 }
 
 /// For a profile with token form `auto` or `rfc`: the issuer's metadata

@@ -37,10 +37,8 @@ impl Identity {
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    preferred_username: Option<String>,
+    #[serde(flatten)]
+    names: jose::Names,
     #[serde(default)]
     nonce: Option<String>,
     #[serde(default)]
@@ -61,12 +59,7 @@ enum Audience {
 
 impl Claims {
     fn name(&self) -> Option<String> {
-        [&self.name, &self.preferred_username]
-            .into_iter()
-            .flatten()
-            .map(|n| n.trim())
-            .find(|n| !n.is_empty())
-            .map(|n| n.chars().take(100).collect())
+        self.names.best()
     }
 }
 

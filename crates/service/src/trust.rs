@@ -95,24 +95,15 @@ struct Issuer {
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    preferred_username: Option<String>,
-    #[serde(default)]
-    username: Option<String>,
+    #[serde(flatten)]
+    names: jose::Names,
     #[serde(default)]
     exp: Option<u64>,
 }
 
 impl Claims {
     fn name(&self) -> Option<String> {
-        [&self.name, &self.preferred_username, &self.username]
-            .into_iter()
-            .flatten()
-            .map(|n| n.trim())
-            .find(|n| !n.is_empty() && !n.chars().any(char::is_control))
-            .map(|n| n.chars().take(80).collect())
+        self.names.best()
     }
 
     fn good_for(&self, cap: Option<Duration>) -> Duration {
@@ -242,15 +233,9 @@ impl Trust {
             return Ok(m.clone());
         }
         let unreachable = |e: String| Refusal::Unreachable(format!("{}: {e}", issuer.issuer));
-        let base = url::Url::parse(&issuer.issuer).map_err(|e| unreachable(e.to_string()))?;
-        let path = base.path().trim_end_matches('/').to_owned();
-        // RFC 8414 §3.1, then OpenID Connect Discovery 1.0 §4.
-        for well_known in [
-            format!("/.well-known/oauth-authorization-server{path}"),
-            format!("{path}/.well-known/openid-configuration"),
-        ] {
-            let mut url = base.clone();
-            url.set_path(&well_known);
+        let locations = onair_api::oauth::metadata_locations(&issuer.issuer)
+            .ok_or_else(|| unreachable("not an https issuer".into()))?;
+        for url in locations {
             let resp = self
                 .http
                 .get(url)
