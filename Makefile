@@ -41,14 +41,12 @@ deps:
 	fi
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
-## The UI's npm packages, at the versions of package-lock.json. (`npm ci`
-## insists on lock entries for every platform's optional rollup binary,
-## which the registry mirror here does not serve; `npm install` with the
-## lock file installs the same tree.)
-## (npm writes node_modules/.package-lock.json at each install: the stamp.)
+## The UI's npm packages, exactly those of the committed package-lock.json
+## (`npm ci` never writes it: the tree stays clean). npm writes
+## node_modules/.package-lock.json at each install: the stamp.
 ui-deps: deps
 	@if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then \
-	  cd ui && npm install --no-audit --no-fund; fi
+	  cd ui && npm ci --no-audit --no-fund; fi
 
 ## The standard OpenID Connect provider the tests log in to (node's
 ## oidc-provider, tests/oidc), at the versions of its package-lock.json.
