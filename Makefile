@@ -11,13 +11,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # real OBS Studio (obs-websocket 5) with Mesa's software GL, and ffmpeg as
 # a local RTMP sink for OBS to stream to; GStreamer's H.264 and AAC
 # decoders and parsers (libav, bad) for the dashboard's preview, which
-# WebKitGTK plays through GStreamer.
+# WebKitGTK plays through GStreamer; Noto CJK and Noto Color Emoji, so
+# Korean, Japanese and emoji show as text, not boxes.
 APT_PACKAGES := build-essential pkg-config ca-certificates libdbus-1-dev \
   dbus keyutils gnome-keyring libsecret-tools \
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev \
   xvfb xauth at-spi2-core xclip python3 webkit2gtk-driver \
   obs-studio libgl1-mesa-dri ffmpeg \
-  gstreamer1.0-libav gstreamer1.0-plugins-bad
+  gstreamer1.0-libav gstreamer1.0-plugins-bad \
+  fonts-noto-cjk fonts-noto-color-emoji
 # Node.js for the UI build, from Debian when the machine has none.
 NODE_PACKAGES := nodejs npm
 

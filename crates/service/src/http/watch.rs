@@ -127,7 +127,7 @@ pub async fn script() -> Response {
     media("text/javascript; charset=utf-8", "max-age=3600", SCRIPT)
 }
 
-const STYLE: &str = "body{margin:0;font-family:system-ui,'Noto Sans CJK KR','Noto Sans CJK JP',sans-serif;\
+const STYLE: &str = "body{margin:0;font-family:system-ui,'Apple SD Gothic Neo','Malgun Gothic','Noto Sans CJK KR','Hiragino Sans','Yu Gothic UI','Noto Sans CJK JP',sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji';\
 background:#0f1115;color:#e6e6e6}main{display:grid;grid-template-columns:minmax(0,1fr) 22rem;grid-template-rows:auto minmax(0,1fr);gap:1rem;\
 padding:1rem;height:100vh;box-sizing:border-box}header{grid-column:1/3;display:flex;gap:1rem;\
 align-items:baseline}h1{font-size:1.3rem;margin:0;overflow-wrap:anywhere}.status{background:#e5484d;\
