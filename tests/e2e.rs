@@ -943,6 +943,17 @@ async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
     );
     screenshot(&c, "9-viewer-banned").await;
     moderator.unban(live, viewer_id).await.unwrap();
+
+    // Japanese, chosen in the settings: the page starts again in it.
+    find(&c, "settings").await.click().await.unwrap();
+    find(&c, "language")
+        .await
+        .select_by_value("ja")
+        .await
+        .unwrap();
+    text_until(&c, "settings", |t| t == "設定").await;
+    assert_eq!(find(&c, "logout").await.text().await.unwrap(), "ログアウト");
+    screenshot(&c, "9-viewer-ja").await;
     close_app(c).await;
 }
 

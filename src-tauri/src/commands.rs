@@ -248,8 +248,18 @@ pub async fn settings(desk: State<'_, Desk>) -> Result<Settings> {
 
 /// Saves the settings; a refused value comes back with `field` set.
 #[tauri::command]
-pub async fn set_settings(desk: State<'_, Desk>, settings: Settings) -> Result<Settings> {
-    Ok(desk.set_settings(settings)?)
+pub async fn set_settings<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    desk: State<'_, Desk>,
+    settings: Settings,
+) -> Result<Settings> {
+    let before = desk.settings().language;
+    let saved = desk.set_settings(settings)?;
+    if saved.language != before {
+        crate::words::set(saved.language);
+        crate::tray::relabel(&app);
+    }
+    Ok(saved)
 }
 
 /// The UI has drawn `screen` and can be used: logged with the time since

@@ -30,6 +30,7 @@ pub mod preview;
 pub mod tray;
 #[cfg(test)]
 mod typescript;
+pub mod words;
 
 use std::sync::Arc;
 
@@ -164,6 +165,7 @@ pub fn build<R: Runtime>(
                 .map(|d| d.join("profiles.json"))
                 .unwrap_or_else(|_| Profiles::default_path());
             let (desk, events) = Desk::new(&data_dir, &profiles_path, store.clone());
+            words::set(desk.settings().language);
             app.manage(desk.with_demo_admin_token(options.demo_admin_token.clone()));
             app.manage(options.clone());
             tauri::async_runtime::spawn(forward(handle.clone(), events));
@@ -278,14 +280,15 @@ fn notify_signal_lost<R: Runtime>(
     title: &str,
     ends_in: Option<std::time::Duration>,
 ) {
+    let w = words::now();
     let body = match ends_in {
-        Some(left) => format!(
-            "{title}: the stream stopped arriving. The service ends the live in {} s unless it comes back.",
-            left.as_secs()
+        Some(left) => words::fill(
+            w.signal_ends,
+            &[("title", title), ("s", &left.as_secs().to_string())],
         ),
-        None => format!("{title}: the stream stopped arriving; the live is still on air."),
+        None => words::fill(w.signal_on_air, &[("title", title)]),
     };
-    notify(app, "No signal", &body);
+    notify(app, w.signal_title, &body);
 }
 
 /// A desktop notification, sent from Rust (the webview needs no
@@ -306,25 +309,26 @@ fn notify_forced_end<R: Runtime>(
     obs: Option<ObsAfterEnd>,
 ) {
     use onair_api::EndReason;
+    let w = words::now();
     let why = match reason {
-        Some(EndReason::ChannelDisabled) => "the channel was disabled",
-        Some(EndReason::StreamerBanned) => "the account was banned",
-        Some(EndReason::Replaced) => "another live of the channel started",
-        Some(EndReason::SignalLost) => "the stream stopped arriving",
-        _ => "the service ended it",
+        Some(EndReason::ChannelDisabled) => w.ended_disabled,
+        Some(EndReason::StreamerBanned) => w.ended_banned,
+        Some(EndReason::Replaced) => w.ended_replaced,
+        Some(EndReason::SignalLost) => w.ended_signal,
+        _ => w.ended_service,
     };
     let after = match obs {
         None => String::new(),
-        Some(ObsAfterEnd::StillStreaming) => {
-            " OBS is still streaming: stop it from onair's dashboard (Stop OBS stream).".into()
+        Some(ObsAfterEnd::StillStreaming) => w.obs_still.to_owned(),
+        Some(ObsAfterEnd::Stopped) => w.obs_stopped.to_owned(),
+        Some(ObsAfterEnd::StopFailed(e)) => {
+            words::fill(w.obs_stop_failed, &[("e", &e.to_string())])
         }
-        Some(ObsAfterEnd::Stopped) => " OBS's stream was stopped.".into(),
-        Some(ObsAfterEnd::StopFailed(e)) => format!(" OBS's stream could not be stopped: {e}"),
     };
     notify(
         app,
-        "Your live has ended",
-        &format!("{title}: {why}.{after}"),
+        w.ended_title,
+        &(words::fill(why, &[("title", title)]) + &after),
     );
 }
 

@@ -11,6 +11,7 @@ use onair_desk::{Air, Desk};
 
 use crate::clipboard;
 use crate::events::{self, ConfirmStop};
+use crate::words::{self, Words};
 
 const TRAY: &str = "onair-tray";
 const ON_AIR: &[u8] = include_bytes!("../../icons/tray-on-air.png");
@@ -20,24 +21,43 @@ fn icon(on_air: bool) -> tauri::Result<Image<'static>> {
     Image::from_bytes(if on_air { ON_AIR } else { OFF_AIR })
 }
 
-pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = Menu::with_items(
+/// The tray's menu in the language in use.
+fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
+    let w = words::now();
+    Menu::with_items(
         app,
         &[
-            &MenuItem::with_id(app, "show", "Show onair", true, None::<&str>)?,
+            &MenuItem::with_id(app, "show", w.show, true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "copy-server", "Copy server URL", true, None::<&str>)?,
-            &MenuItem::with_id(app, "copy-key", "Copy stream key", true, None::<&str>)?,
-            &MenuItem::with_id(app, "send-obs", "Send to OBS", true, None::<&str>)?,
-            &MenuItem::with_id(app, "stop", "Stop live…", true, None::<&str>)?,
+            &MenuItem::with_id(app, "copy-server", w.copy_server, true, None::<&str>)?,
+            &MenuItem::with_id(app, "copy-key", w.copy_key, true, None::<&str>)?,
+            &MenuItem::with_id(app, "send-obs", w.send_obs, true, None::<&str>)?,
+            &MenuItem::with_id(app, "stop", w.stop, true, None::<&str>)?,
             &PredefinedMenuItem::separator(app)?,
-            &MenuItem::with_id(app, "quit", "Quit onair", true, None::<&str>)?,
+            &MenuItem::with_id(app, "quit", w.quit, true, None::<&str>)?,
         ],
-    )?;
+    )
+}
+
+/// The language changed: the menu, label and tooltip in the new one.
+pub fn relabel<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        match menu(app) {
+            Ok(m) => {
+                let _ = tray.set_menu(Some(m));
+            }
+            Err(e) => tracing::warn!(error = %e, "tray menu"),
+        }
+    }
+    let look = *LOOK.lock().expect("tray lock");
+    show_look(app, look);
+}
+
+pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY)
         .icon(icon(false)?)
-        .tooltip("onair: off air")
-        .menu(&menu)
+        .tooltip(words::now().off_air_tip)
+        .menu(&menu(app)?)
         .on_menu_event(|app, event| {
             let app = app.clone();
             match event.id().as_ref() {
@@ -50,10 +70,10 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                             return;
                         };
                         let said = match desk.send_to_obs(&live).await {
-                            Ok(_) => "The live's server and key are in OBS.".to_owned(),
+                            Ok(_) => words::now().obs_sent.to_owned(),
                             Err(e) => e.message(),
                         };
-                        crate::notify(&app, "Send to OBS", &said);
+                        crate::notify(&app, words::now().send_obs, &said);
                     });
                 }
                 "stop" => {
@@ -122,18 +142,14 @@ pub fn set_obs_live<R: Runtime>(app: &AppHandle<R>, obs_live: bool) {
 
 /// The tray's words: "ON AIR" (or "ON AIR · no signal"), "OBS live",
 /// both, or none.
-fn label((air, obs_live): (Air, bool)) -> String {
-    let air = match air {
-        Air::On => Some("ON AIR"),
-        Air::NoSignal => Some("ON AIR · no signal"),
-        Air::Off => None,
+fn label((air, obs_live): (Air, bool), w: &Words) -> String {
+    let air: &[&str] = match air {
+        Air::On => &[w.on_air],
+        Air::NoSignal => &[w.on_air, w.no_signal],
+        Air::Off => &[],
     };
-    let obs = obs_live.then_some("OBS live");
-    [air, obs]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ")
+    let obs: &[&str] = if obs_live { &[w.obs_live] } else { &[] };
+    [air, obs].concat().join(" · ")
 }
 
 fn show_look<R: Runtime>(app: &AppHandle<R>, look: (Air, bool)) {
@@ -141,9 +157,9 @@ fn show_look<R: Runtime>(app: &AppHandle<R>, look: (Air, bool)) {
         if let Ok(i) = icon(look.0 != Air::Off) {
             let _ = tray.set_icon(Some(i));
         }
-        let text = label(look);
+        let text = label(look, words::now());
         let _ = tray.set_tooltip(Some(if text.is_empty() {
-            "onair: off air".to_owned()
+            words::now().off_air_tip.to_owned()
         } else {
             format!("onair: {text}")
         }));
@@ -160,7 +176,7 @@ mod tests {
 
     #[test]
     fn tray_words() {
-        let label = super::label;
+        let label = |look| super::label(look, crate::words::of(onair_desk::Language::En));
         assert_eq!(label((Air::On, true)), "ON AIR · OBS live");
         assert_eq!(
             label((Air::NoSignal, true)),
@@ -170,5 +186,10 @@ mod tests {
         assert_eq!(label((Air::Off, true)), "OBS live");
         assert_eq!(label((Air::On, false)), "ON AIR");
         assert_eq!(label((Air::Off, false)), "");
+        let ja = super::label(
+            (Air::NoSignal, true),
+            crate::words::of(onair_desk::Language::Ja),
+        );
+        assert_eq!(ja, "ON AIR · 信号なし · OBS 配信中");
     }
 }

@@ -288,6 +288,7 @@ pub fn typescript() -> String {
         onair_desk::Sample::decl(),
         onair_desk::Settings::decl(),
         onair_desk::ObsPrefs::decl(),
+        onair_desk::Language::decl(),
         StreamSessionView::decl(),
         SessionEventView::decl(),
         ChatMessageView::decl(),

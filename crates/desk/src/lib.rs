@@ -64,7 +64,7 @@ pub use error::{Error, Field, Result};
 pub use lives::{NewLive, Sample};
 pub use obs::{ObsDesk, ObsReport, ObsState, ObsStatus};
 pub use session::{AppState, LookupInput, NewProfile, ServiceLookup, Session, DEMO_PROFILE};
-pub use settings::{ObsPrefs, Settings};
+pub use settings::{Language, ObsPrefs, Settings};
 
 /// What the desk tells its host, in the order it happened.
 #[derive(Debug)]

@@ -33,6 +33,40 @@ pub struct Settings {
     pub hide_moderated: bool,
     /// OBS Studio's WebSocket server and what onair does with OBS.
     pub obs: ObsPrefs,
+    /// The language of the window, the tray and the notifications.
+    pub language: Language,
+}
+
+/// A language onair speaks, or the OS's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// The OS's language when onair speaks it, else English.
+    #[default]
+    Auto,
+    En,
+    Ko,
+    Ja,
+}
+
+impl Language {
+    /// The language to speak: this one, or for `Auto` the one of a BCP 47
+    /// tag (the OS's: `ko-KR`, `ja_JP.UTF-8`), English by default.
+    pub fn resolve(self, os: Option<&str>) -> Language {
+        match self {
+            Language::Auto => {
+                let tag = os.unwrap_or("en").to_ascii_lowercase();
+                if tag.starts_with("ko") {
+                    Language::Ko
+                } else if tag.starts_with("ja") {
+                    Language::Ja
+                } else {
+                    Language::En
+                }
+            }
+            chosen => chosen,
+        }
+    }
 }
 
 /// Where OBS's WebSocket server listens (its password is in the OS
@@ -72,6 +106,7 @@ impl Default for Settings {
             chat_buffer: 5000,
             hide_moderated: false,
             obs: ObsPrefs::default(),
+            language: Language::Auto,
         }
     }
 }
@@ -188,6 +223,20 @@ pub fn write(path: &Path, mut settings: Settings) -> Result<Settings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_language_follows_the_os_unless_chosen() {
+        assert_eq!(Language::Auto.resolve(Some("ko-KR")), Language::Ko);
+        assert_eq!(Language::Auto.resolve(Some("ja_JP.UTF-8")), Language::Ja);
+        assert_eq!(Language::Auto.resolve(Some("fr-FR")), Language::En);
+        assert_eq!(Language::Auto.resolve(None), Language::En);
+        assert_eq!(Language::Ja.resolve(Some("ko-KR")), Language::Ja);
+        // A file from before the setting existed reads as "auto".
+        let old: Settings = serde_json::from_str(r#"{"preview": false}"#).unwrap();
+        assert_eq!(old.language, Language::Auto);
+        let chosen: Settings = serde_json::from_str(r#"{"language": "ja"}"#).unwrap();
+        assert_eq!(chosen.language, Language::Ja);
+    }
 
     #[test]
     fn a_hand_edited_file_loses_only_its_bad_presets() {

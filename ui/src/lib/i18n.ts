@@ -1,5 +1,16 @@
-// One message catalogue, English and Korean. Keys are checked by
-// TypeScript: a Korean text missing for an English key is a type error.
+// The message catalogues: English, Korean, Japanese (PRISM Live Studio's
+// languages; Japanese terms as PRISM's own Japanese guide has them: ライブ,
+// チャンネル, 配信, ストリームキー, チャット). Keys are checked by TypeScript
+// (a text missing for an English key is a type error) and by i18n.test.ts
+// (keys, placeholders and plural forms alike in every language).
+//
+// A text is a string, or plural forms chosen by Intl.PluralRules from the
+// `n` parameter ({one, other}: what English needs; Korean and Japanese
+// have "other" only).
+
+/** Plural forms of a text (CLDR categories). */
+export type Plural = { one?: string; other: string };
+type Text = string | Plural;
 
 const en = {
   "start.heading": "Choose a service",
@@ -39,6 +50,8 @@ const en = {
   "add.save": "Save service",
   "account.switch": "Switch service",
   "settings.button": "Settings",
+  "settings.language": "Language",
+  "settings.languageAuto": "The system's ({name})",
   "settings.hideOnClose": "Keep onair running in the tray when the window is closed",
   "settings.clockSeconds": "Show seconds in the live clock (uses more CPU)",
   "settings.hideModerated": "Hide deleted messages and those of banned users (instead of striking them out)",
@@ -52,7 +65,7 @@ const en = {
   "chat.offline": "The chat cannot be reached; retrying.",
   "chat.owner": "owner",
   "chat.admin": "admin",
-  "chat.new": "{n} new messages",
+  "chat.new": { one: "{n} new message", other: "{n} new messages" },
   "chat.sendLabel": "Say something",
   "chat.send": "Send",
   "chat.youAdmin": "You are a chat admin of this live.",
@@ -93,7 +106,7 @@ const en = {
   "account.logout": "Log out",
   "channels.heading": "Channels",
   "channels.disabled": "Disabled",
-  "channels.followers": "{n} followers",
+  "channels.followers": { one: "{n} follower", other: "{n} followers" },
   "channels.open": "Open channel page",
   "lives.heading": "Lives",
   "lives.all": "All",
@@ -140,6 +153,10 @@ const en = {
   "dash.reason.SIGNAL_LOST": "The stream stopped arriving, and no stream came back in time.",
   "dash.offline": "The service cannot be reached. Retrying in {s} s; what you see is the last known state.",
   "chart.chatRate": "Chats per minute",
+  "chart.axis": "Time axis",
+  "chart.time": "Time",
+  "chart.sinceStart": "Since the start",
+  "chart.lastMinutes": "Last {n} min",
   "chart.marks": "Dashed lines: moderation ({n}): delete grey, timed ban amber, ban red, unban green, chat admin blue",
   "chart.obsMarks": "Purple dashed lines: OBS's stream reconnected ({n})",
   "obs.heading": "OBS Studio",
@@ -242,7 +259,7 @@ const en = {
 
 export type Key = keyof typeof en;
 
-const ko: Record<Key, string> = {
+const ko: Record<Key, Text> = {
   "start.heading": "서비스 선택",
   "start.demo": "내장 데모 서비스",
   "start.demoHint": "데모 데이터와 가상 시청자가 있는 onair 내장 참조 서비스입니다.",
@@ -280,6 +297,8 @@ const ko: Record<Key, string> = {
   "add.save": "서비스 저장",
   "account.switch": "서비스 전환",
   "settings.button": "설정",
+  "settings.language": "언어",
+  "settings.languageAuto": "시스템 언어 ({name})",
   "settings.hideOnClose": "창을 닫아도 트레이에서 onair 계속 실행",
   "settings.clockSeconds": "방송 시간에 초 표시 (CPU를 더 씁니다)",
   "settings.hideModerated": "삭제된 메시지와 차단된 사용자의 메시지 숨기기 (취소선 대신)",
@@ -381,6 +400,10 @@ const ko: Record<Key, string> = {
   "dash.reason.SIGNAL_LOST": "방송 신호가 끊긴 뒤 제한 시간 안에 돌아오지 않았습니다.",
   "dash.offline": "서비스에 연결할 수 없습니다. {s}초 후 다시 시도합니다. 마지막 상태를 표시 중입니다.",
   "chart.chatRate": "분당 채팅",
+  "chart.axis": "시간 축",
+  "chart.time": "시각",
+  "chart.sinceStart": "시작부터",
+  "chart.lastMinutes": "최근 {n}분",
   "chart.marks": "점선: 채팅 관리 ({n}): 삭제 회색, 일시 차단 주황, 차단 빨강, 차단 해제 초록, 채팅 관리자 파랑",
   "chart.obsMarks": "보라색 점선: OBS 스트림 재연결 ({n})",
   "obs.heading": "OBS Studio",
@@ -481,16 +504,299 @@ const ko: Record<Key, string> = {
   "error.generic": "{message}",
 };
 
-const catalogues = { en, ko } as const;
-export type Lang = keyof typeof catalogues;
+const ja: Record<Key, Text> = {
+  "start.heading": "サービスを選ぶ",
+  "start.demo": "内蔵デモサービス",
+  "start.demoHint": "onair に内蔵されたリファレンスサービスです。デモ用のデータと仮想の視聴者があります。",
+  "start.starting": "デモサービスを起動しています…",
+  "start.saved": "登録済みのサービス",
+  "start.add": "サービスを追加",
+  "add.name": "名前",
+  "add.address": "サービスのアドレス",
+  "add.addressHint": "https://api.example.com — サービス API のある場所（/prism/v1/service の下）です。ほかの設定は自動で調べます",
+  "add.lookup": "調べる",
+  "add.found": "サービスが公開している情報",
+  "add.found.login": "ログイン先",
+  "add.found.tokenForm": "トークンの取得方法",
+  "add.found.scopes": "要求するスコープ",
+  "add.found.noScopes": "スコープなし",
+  "add.found.identity": "ログインしたユーザー",
+  "add.found.identity.oidc": "サービスから、なければログインサーバーから（OpenID Connect）",
+  "add.found.identity.api": "サービスから（GET /user）",
+  "add.found.more": "その他",
+  "add.found.revocation": "ログアウトするとログインを無効にします",
+  "add.found.pushed": "ログイン要求を事前に送信（RFC 9126）",
+  "add.found.apisLabel": "オプション API",
+  "add.found.apis": "ログイン後に確認（/capabilities）。なければ「詳細設定」で選んだもの",
+  "add.advanced": "詳細設定",
+  "add.issuer": "ログインサーバー（issuer）— サービスのアドレスと異なる場合",
+  "add.scopes": "スコープ（空白区切り。空欄ならログインサーバーが提供するもの）",
+  "add.clientId": "クライアント ID",
+  "add.clientSecret": "クライアントシークレット（任意。OS のキーリングに保存）",
+  "add.tokenForm": "トークンの取得方法",
+  "add.tokenForm.auto": "自動検出（RFC 8414、OpenID Connect）、なければ PRISM",
+  "add.tokenForm.prism": "PRISM: GET …/oauth2/token",
+  "add.tokenForm.rfc": "RFC 6749: POST /oauth/token",
+  "add.optionalApis": "オプション API（サービスに /capabilities がない場合）",
+  "add.pin": "固定する証明書の SHA-256（任意）",
+  "add.save": "サービスを保存",
+  "account.switch": "サービスを切り替え",
+  "settings.button": "設定",
+  "settings.language": "言語",
+  "settings.languageAuto": "システムの言語（{name}）",
+  "settings.hideOnClose": "ウィンドウを閉じても onair をトレイで動かし続ける",
+  "settings.clockSeconds": "配信時間を秒まで表示する（CPU を多く使います）",
+  "settings.hideModerated": "削除されたメッセージと BAN されたユーザーのメッセージを隠す（取り消し線の代わりに）",
+  "settings.chatBuffer": "画面に残すチャットの件数（500〜50,000）",
+  "chat.heading": "チャット",
+  "chat.search": "検索（from:名前）",
+  "chat.staffOnly": "配信者と管理者のみ",
+  "chat.hideBanned": "BAN されたユーザーを隠す",
+  "chat.hideModerated": "削除・BAN を隠す",
+  "chat.notOffered": "このサービスはチャットを提供していません。",
+  "chat.offline": "チャットに接続できません。再試行しています。",
+  "chat.owner": "配信者",
+  "chat.admin": "管理者",
+  "chat.new": "新着メッセージ {n} 件",
+  "chat.sendLabel": "メッセージを入力",
+  "chat.send": "送信",
+  "chat.youAdmin": "あなたはこのライブのチャット管理者です。",
+  "chat.youViewer": "視聴者としてこのチャットを読み書きしています。配信者があなたをチャット管理者にすると、次のメッセージでサービスがそれを伝え、管理の操作が表示されます。",
+  "mod.delete": "メッセージを削除",
+  "mod.ban": "BAN",
+  "mod.timedBan": "{d} BAN",
+  "mod.unban": "BAN を解除",
+  "mod.mod": "チャット管理者にする",
+  "mod.unmod": "チャット管理者から外す",
+  "mod.undo": "元に戻す",
+  "card.messages": "このライブでのメッセージ（{n} 件）",
+  "presets.edit": "BAN の時間",
+  "presets.label": "このチャンネルの時間指定 BAN（10s, 1m, 1h, 1d）",
+  "presets.save": "保存",
+  "presets.reset": "初期値",
+  "presets.bad": "「{w}」は 1 秒から 30 日までの時間ではありません（10s, 5m, 1h, 1d）",
+  "presets.count": "1〜{max} 個の時間を指定してください",
+  "card.done": "このセッションでの管理操作",
+  "card.nothing": "まだありません。",
+  "card.by": "{who} による",
+  "card.refused": "拒否されました: {why}",
+  "card.banned": "BAN 中",
+  "card.close": "閉じる",
+  "card.open": "{name} のカードを開く",
+  "duration.s": "{n} 秒",
+  "duration.min": "{n} 分",
+  "duration.h": "{n} 時間",
+  "clock.m": "{m} 分",
+  "clock.hm": "{h} 時間 {m} 分",
+  "dash.elapsed": "配信時間",
+  "login.heading": "ログイン",
+  "login.button": "ブラウザでログイン",
+  "login.waiting": "ブラウザを待っています… ブラウザでログインを完了してください。",
+  "login.cancel": "キャンセル",
+  "login.copyUrl": "ログイン URL をコピー",
+  "login.copied": "ログイン URL をコピーしました",
+  "account.logout": "ログアウト",
+  "channels.heading": "チャンネル",
+  "channels.disabled": "無効",
+  "channels.followers": "フォロワー {n} 人",
+  "channels.open": "チャンネルのページを開く",
+  "lives.heading": "ライブ",
+  "lives.all": "すべて",
+  "lives.reserved": "予約",
+  "lives.onAir": "配信中",
+  "lives.ended": "終了",
+  "lives.none": "ライブはまだありません。",
+  "lives.loading": "ライブを読み込んでいます…",
+  "lives.create": "新しいライブ",
+  "other.heading": "ほかの人のライブ",
+  "other.hint": "自分のものではないライブのチャットを管理・参加します。ライブの ID かリンクを貼り付けてください。",
+  "other.label": "ライブの ID またはリンク",
+  "other.open": "チャットを開く",
+  "other.bad": "ライブの ID でもライブのリンクでもありません。",
+  "other.title": "ライブ {id} のチャット",
+  "create.title": "タイトル",
+  "create.description": "説明",
+  "create.scope": "公開範囲",
+  "create.scope.PUBLIC": "公開",
+  "create.scope.LIMITED": "限定公開",
+  "create.scope.PRIVATE": "非公開",
+  "create.when": "日時",
+  "create.now": "今すぐ配信",
+  "create.schedule": "予約",
+  "create.submit": "ライブを作成",
+  "status.RESERVED": "予約",
+  "status.ON_AIR": "ON AIR",
+  "status.END": "終了",
+  "dash.viewers": "視聴中",
+  "dash.views": "視聴数",
+  "dash.likes": "いいね",
+  "dash.chats": "チャット",
+  "dash.start": "配信を開始",
+  "dash.stop": "配信を終了",
+  "dash.confirmStop": "このライブを終了しますか？視聴者にも終了が表示されます。",
+  "dash.confirm": "今すぐ終了",
+  "dash.keep": "配信を続ける",
+  "dash.back": "ライブ一覧に戻る",
+  "dash.forcedEnd": "サービスがこのライブを {at} に終了しました。",
+  "dash.reason.ENDED_BY_SERVICE": "サービスが終了しました。",
+  "dash.reason.CHANNEL_DISABLED": "チャンネルが無効になりました。",
+  "dash.reason.STREAMER_BANNED": "アカウントが停止されました。",
+  "dash.reason.REPLACED": "チャンネルの別のライブが始まりました。",
+  "dash.reason.SIGNAL_LOST": "配信の映像が届かなくなり、時間内に戻りませんでした。",
+  "dash.offline": "サービスに接続できません。{s} 秒後に再試行します。表示は最後に確認できた状態です。",
+  "chart.chatRate": "チャット/分",
+  "chart.axis": "時間軸",
+  "chart.time": "時刻",
+  "chart.sinceStart": "開始から",
+  "chart.lastMinutes": "直近 {n} 分",
+  "chart.marks": "破線: 管理操作（{n}）: 削除 灰、時間指定 BAN 橙、BAN 赤、BAN 解除 緑、チャット管理者 青",
+  "chart.obsMarks": "紫の破線: OBS の配信の再接続（{n}）",
+  "obs.heading": "OBS Studio",
+  "obs.off": "未接続",
+  "obs.idle": "接続済み、配信していません",
+  "obs.starting": "配信を開始しています…",
+  "obs.live": "OBS で配信中",
+  "obs.reconnecting": "再接続しています…",
+  "obs.stopping": "配信を停止しています…",
+  "obs.version": "obs-websocket {v}",
+  "obs.connect": "接続",
+  "obs.disconnect": "切断",
+  "obs.send": "OBS に送る",
+  "obs.sent": "ライブのサーバーとストリームキーを OBS に設定しました（読み戻して確認済み）。",
+  "obs.undo": "元に戻す",
+  "obs.undone": "OBS の配信設定を元に戻しました。",
+  "obs.testScene": "テストシーン",
+  "obs.testSceneHint": "カラーカードと時計のある OBS のシーンです。自分のシーンの準備ができる前に配信でき、プレビューで遅延を読み取れます。",
+  "obs.testSceneDone": "OBS にシーン「onair test」を表示しました。時計はこのパソコンの時刻です。",
+  "obs.writeFile": "OBS の設定ファイルに書き込む",
+  "obs.written": "{path} に書き込みました（元のファイルは .bak として保存）。OBS は次の起動時にこれを使います。",
+  "obs.stop": "OBS の配信を停止",
+  "obs.bitrate": "ビットレート",
+  "obs.dropped": "ドロップしたフレーム",
+  "obs.congestion": "混雑",
+  "obs.reconnects": "再接続",
+  "obs.stillStreaming": "OBS はまだ配信しています。",
+  "obs.settings": "OBS Studio（ツール → WebSocket サーバー設定）",
+  "obs.host": "ホスト",
+  "obs.port": "ポート",
+  "obs.password": "パスワード（OS のキーリングに保存）",
+  "obs.passwordKept": "空欄なら保存済みのものを使います",
+  "obs.test": "接続をテスト",
+  "obs.connected": "OBS に接続しました（obs-websocket {v}）。",
+  "obs.connectAtStart": "onair の起動時に OBS に接続する",
+  "obs.streamerMode": "配信者モードを常にオン（OBS の配信中は自動でオン）",
+  "obs.stopWithLive": "サービスがライブを終了したら OBS の配信も止める",
+  "streamer.badge": "配信者モード",
+  "streamer.confirm": "配信者モードがオンです。画面が配信されているかもしれません。ストリームキーを画面に表示しますか？",
+  "streamer.show": "5 秒間表示",
+  "chart.label": "onair がこのライブを見始めてからの視聴者、いいね、チャットの速さ",
+  "stream.heading": "配信の設定",
+  "stream.server": "サーバー",
+  "stream.key": "ストリームキー",
+  "stream.copyServer": "サーバーをコピー",
+  "stream.copyKey": "キーをコピー",
+  "stream.copied": "コピーしました",
+  "stream.keyCopied": "キーをコピーしました。クリップボードは 30 秒後に消去されます",
+  "stream.keyHidden": "非表示です。配信ソフトに直接コピーしてください。",
+  "stream.reveal": "押している間表示",
+  "stream.regenerate": "キーを再発行",
+  "stream.regenerated": "新しいストリームキーを発行しました。配信ソフトにもう一度コピーしてください。",
+  "stream.regenerateOnAir": "ライブの配信中はキーを変更できません。",
+  "sessions.heading": "セッション",
+  "sessions.none": "まだ配信していません。",
+  "sessions.live": "配信中",
+  "sessions.show": "{at} に始まったセッションの経過を表示",
+  "ingest.heading": "サービスが受信しているもの",
+  "ingest.verdict.excellent": "非常に良い",
+  "ingest.verdict.good": "良い",
+  "ingest.verdict.poor": "悪い",
+  "ingest.verdict.no_signal": "信号なし",
+  "ingest.video": "映像",
+  "ingest.keyframes": "キーフレーム",
+  "ingest.keyframesEvery": "{s} 秒ごと",
+  "ingest.bitrate": "映像 / 音声",
+  "ingest.from": "送信元",
+  "ingest.nothing": "このライブのキーには何も届いていません。",
+  "ingest.notReceiving": "OBS は配信していますが、サービスには何も届いていません。OBS がこのライブのサーバーとキーを使っていません。",
+  "ingest.resend": "もう一度 OBS に送る",
+  "ingest.resendConfirm": "OBS の配信をいったん止め、このライブのサーバーとキーを設定して再開します。よろしいですか？",
+  "ingest.resendDone": "OBS はこのライブのサーバーとキーで配信しています。",
+  "ingest.someoneElse": "このライブのキーで別の何かが配信しています。onair の OBS は配信していません。",
+  "ingest.someoneElseSteps": "それが自分のエンコーダーなら止めてください。そうでなければキーが漏れています。ライブを終了し、下でキーを再発行して、新しいキーを OBS に送ってください。",
+  "ingest.signalLost": "信号なし: 配信の映像が届かなくなりました。",
+  "ingest.signalLostEnds": "信号なし: 配信の映像が届かなくなりました。戻らなければ {s} 秒後にサービスがライブを終了します。",
+  "preview.heading": "プレビュー",
+  "preview.hide": "プレビューを隠す",
+  "preview.show": "プレビューを表示",
+  "preview.waiting": "配信を待っています…",
+  "preview.paused": "ウィンドウが隠れている間は一時停止します。",
+  "preview.delay": "サービスから {s} 秒遅れ",
+  "preview.unmute": "ミュート解除",
+  "preview.mute": "ミュート",
+  "preview.failed": "プレビューでこの配信を再生できません: {why}",
+  "settings.preview": "ダッシュボードでライブのプレビューを再生する（ミュート。ウィンドウが隠れている間は一時停止）",
+  "chart.received": "受信 kb/s",
+  "chart.sent": "OBS の送信 kb/s",
+  "stream.regenerateStreaming": "このキーで配信が届いている間はキーを変更できません。",
+  "error.transport": "サービスに接続できません。",
+  "error.login_denied": "サービスのページでログインが拒否されました。",
+  "error.login_no_scope": "ログインサーバーがスコープを一つも許可しませんでした。サービスの設定でスコープを指定してください。",
+  "error.login_timed_out": "ログインがタイムアウトしました。もう一度お試しください。",
+  "error.login_state_mismatch": "ログインの応答がこのログインと一致しません。もう一度お試しください。",
+  "error.login_cancelled": "ログインはキャンセルされました。",
+  "error.login_required": "ログインの有効期限が切れました。もう一度ログインしてください。",
+  "error.invalid": "{message}",
+  "error.generic": "{message}",
+};
 
-export const lang: Lang = (globalThis.navigator?.language ?? "en").toLowerCase().startsWith("ko") ? "ko" : "en";
+export const catalogues: Record<Lang, Record<Key, Text>> = { en, ko, ja };
+export type Lang = "en" | "ko" | "ja";
+export const LANGS: Lang[] = ["en", "ko", "ja"];
+/** Each language's name in itself (the settings' choice). */
+export const LANG_NAMES: Record<Lang, string> = { en: "English", ko: "한국어", ja: "日本語" };
 
-/** The message for `key`, with `{name}` placeholders filled in. */
+/** The UI's language for a BCP 47 tag (the OS's): Korean, Japanese, else
+ * English. */
+export function detect(tag: string | undefined): Lang {
+  const l = (tag ?? "en").toLowerCase();
+  return l.startsWith("ko") ? "ko" : l.startsWith("ja") ? "ja" : "en";
+}
+
+/** The UI's language: the OS's until the settings say (main.ts, before
+ * the first screen; a change in the settings reloads the page). */
+export let lang: Lang = detect(globalThis.navigator?.language);
+
+export function setLang(l: Lang): void {
+  lang = l;
+}
+
+const plurals = new Map<Lang, Intl.PluralRules>();
+
+/** The plural form for `n` in `l`. */
+function form(text: Plural, n: number, l: Lang): string {
+  let rules = plurals.get(l);
+  if (!rules) {
+    rules = new Intl.PluralRules(l);
+    plurals.set(l, rules);
+  }
+  const category = rules.select(n) as keyof Plural;
+  return text[category] ?? text.other;
+}
+
+/** A parameter as a number for the plural choice ("1,234" counts too). */
+function asNumber(v: string | number | undefined): number {
+  if (typeof v === "number") return v;
+  const n = Number(String(v ?? "").replace(/[^\d.-]/g, ""));
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** The message for `key`, with `{name}` placeholders filled in (and the
+ * plural form for `n`). */
 export function t(key: Key, params: Record<string, string | number> = {}, l: Lang = lang): string {
   // A key missing from the catalogue (e.g. a reason code the service
   // added) shows as itself rather than breaking the screen.
-  const text: string = catalogues[l][key] ?? en[key] ?? key;
+  const entry: Text = catalogues[l]?.[key] ?? en[key] ?? key;
+  const text = typeof entry === "string" ? entry : form(entry, asNumber(params.n), l);
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 

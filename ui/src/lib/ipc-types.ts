@@ -235,7 +235,11 @@ hideModerated: boolean,
 /**
  * OBS Studio's WebSocket server and what onair does with OBS.
  */
-obs: ObsPrefs, };
+obs: ObsPrefs, 
+/**
+ * The language of the window, the tray and the notifications.
+ */
+language: Language, };
 
 export type ObsPrefs = { host: string, port: number, 
 /**
@@ -250,6 +254,8 @@ streamerMode: boolean,
  * Stop OBS's stream when the service ends the live.
  */
 stopWithLive: boolean, };
+
+export type Language = "auto" | "en" | "ko" | "ja";
 
 export type StreamSessionView = { sessionId: string, startedAt: string, finishedAt: string | null, durationSec: number, status: SessionStatus, endReason: EndReason | null, 
 /**

@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { IpcError, ModAction, ModRecordView, Sample, SessionEventView } from "./ipc-types";
-import { REDRAW_EVERY_MS, REDRAW_SLACK_MS, append, columns, marksKey, markers, obsMarkers, redrawIn, signalMarkers, span, type Marker } from "./series";
+import {
+  MIN_SPAN_S,
+  REDRAW_EVERY_MS,
+  REDRAW_SLACK_MS,
+  append,
+  columns,
+  marksKey,
+  markers,
+  obsMarkers,
+  origin,
+  redrawIn,
+  signalMarkers,
+  tickLabel,
+  timeRange,
+  type Marker,
+} from "./series";
 
 const s = (atMs: number, viewers: number, likes: number, chats: number, receivedKbps: number | null = null): Sample => ({
   atMs,
@@ -89,16 +104,6 @@ describe("signalMarkers", () => {
   });
 });
 
-describe("span", () => {
-  it("is a minute around one sample, never years, and takes in the markers", () => {
-    expect(span([1000], [])).toEqual([970, 1030]);
-    expect(span([], [], 500)).toEqual([470, 530]);
-    expect(span([1000, 1600], [])).toEqual([1000, 1600]);
-    const mark = { x: 2000, kind: "ban" as const, colour: "#e62837" };
-    expect(span([1000, 1600], [mark])).toEqual([1000, 2000]);
-  });
-});
-
 describe("redrawIn", () => {
   it("draws at once the first time and for new markers, else every REDRAW_EVERY_MS", () => {
     expect(redrawIn(null, false, 1000)).toBe(0);
@@ -115,5 +120,36 @@ describe("redrawIn", () => {
     expect(marksKey(a)).toBe(marksKey([{ ...a[0]! }]));
     expect(marksKey(a)).not.toBe(marksKey([{ ...a[0]!, x: 2 }]));
     expect(marksKey([])).toBe("");
+  });
+});
+
+describe("the time axis", () => {
+  const start = 1_800_000_000; // a live's start, s since the epoch
+  it("shows the live's own time, at least five minutes of it", () => {
+    expect(origin("elapsed", [start + 10], [], start)).toBe(start);
+    // One sample: a five-minute window from the start, never years.
+    expect(timeRange("elapsed", [start + 10], [], start)).toEqual([0, MIN_SPAN_S]);
+    expect(timeRange("elapsed", [start + 10, start + 900], [], start)).toEqual([0, 900]);
+    // A live not started yet: from its first point.
+    expect(origin("elapsed", [start + 10], [], null)).toBe(start + 10);
+    // Nothing yet: five minutes up to now.
+    expect(timeRange("elapsed", [], [], start, start + 60)).toEqual([0, MIN_SPAN_S]);
+    const mark: Marker = { x: start + 1200, kind: "ban", colour: "#fff" };
+    expect(timeRange("elapsed", [start + 10, start + 900], [mark], start)).toEqual([0, 1200]);
+  });
+  it("or the clock over the last 5, 30 or 60 minutes", () => {
+    expect(origin(30, [start], [], start)).toBe(0);
+    expect(timeRange(5, [start + 10, start + 900], [], start)).toEqual([start + 600, start + 900]);
+    expect(timeRange(60, [start + 10], [], start)).toEqual([start + 10 - 3600, start + 10]);
+  });
+  it("labels ticks without dates", () => {
+    expect(tickLabel("elapsed", 0, 60)).toBe("0:00");
+    expect(tickLabel("elapsed", 754, 60)).toBe("12:34");
+    expect(tickLabel("elapsed", 3_723, 600)).toBe("1:02:03");
+    const clock = tickLabel(30, start, 300, "en");
+    expect(clock).toMatch(/^\d{2}:\d{2}/);
+    expect(clock).not.toMatch(/20\d\d|\//);
+    expect(tickLabel(5, start, 30, "en").split(":")).toHaveLength(3);
+    expect(tickLabel(60, start, 600, "ja")).toMatch(/^\d{2}:\d{2}$/);
   });
 });

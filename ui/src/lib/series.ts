@@ -32,21 +32,62 @@ export function columns(samples: Sample[]): Columns {
   return [x, viewers, likes, chatRate, received, sent];
 }
 
-/** The chart's time range in seconds: every sample and marker; one
- * instant (or none: now) shows the minute around it, never years. */
-export function span(x: number[], marks: Marker[], now = Date.now() / 1000): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of x) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
+/** What the chart's time axis shows: the live's own time (since it
+ * started), or the clock over the last 5, 30 or 60 minutes. */
+export type TimeView = "elapsed" | 5 | 30 | 60;
+export const TIME_VIEWS: TimeView[] = ["elapsed", 5, 30, 60];
+
+/** The shortest span the axis shows (s): one sample sits in five minutes. */
+export const MIN_SPAN_S = 300;
+
+/** Tick steps the axis may use (s): whole seconds, minutes and hours. */
+export const TICK_STEPS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200];
+
+/** Where the axis's zero is (s since the epoch): the live's start in the
+ * "elapsed" view (else its first point), the epoch in a clock view. */
+export function origin(view: TimeView, x: number[], marks: Marker[], startSec: number | null): number {
+  if (view !== "elapsed") return 0;
+  if (startSec !== null && Number.isFinite(startSec)) return startSec;
+  const first = Math.min(x[0] ?? Infinity, ...marks.map((m) => m.x));
+  return Number.isFinite(first) ? first : 0;
+}
+
+/** The axis's range, in seconds on the axis (since `origin`): since the
+ * start up to the last point, at least five minutes; or the chosen number
+ * of minutes up to the last point (now when there is none). */
+export function timeRange(
+  view: TimeView,
+  x: number[],
+  marks: Marker[],
+  startSec: number | null,
+  nowSec = Date.now() / 1000,
+): [number, number] {
+  const zero = origin(view, x, marks, startSec);
+  const last = Math.max(x[x.length - 1] ?? -Infinity, ...marks.map((m) => m.x));
+  const hi = (Number.isFinite(last) ? last : nowSec) - zero;
+  if (view === "elapsed") {
+    const lo = Math.min(0, hi);
+    return [lo, Math.max(hi, lo + MIN_SPAN_S)];
   }
-  for (const m of marks) {
-    lo = Math.min(lo, m.x);
-    hi = Math.max(hi, m.x);
+  return [hi - view * 60, hi];
+}
+
+/** An axis label for `sec` on the axis: the time since the start (`m:ss`,
+ * `h:mm:ss`), or the time of day (`hh:mm`, `hh:mm:ss` for steps under a
+ * minute) in the UI's language. Never a date. */
+export function tickLabel(view: TimeView, sec: number, step: number, locale = "en"): string {
+  if (view === "elapsed") {
+    const sign = sec < 0 ? "-" : "";
+    const total = Math.round(Math.abs(sec));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    const two = (n: number) => String(n).padStart(2, "0");
+    return sign + (h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`);
   }
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [now - 30, now + 30];
-  return hi - lo < 60 ? [(lo + hi) / 2 - 30, (lo + hi) / 2 + 30] : [lo, hi];
+  const options: Intl.DateTimeFormatOptions =
+    step < 60 ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+  return new Intl.DateTimeFormat(locale, options).format(new Date(sec * 1000));
 }
 
 /** Appends a sample, keeping at most `max`. */
