@@ -181,7 +181,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         invoke(&webview, "settings", json!({})).unwrap(),
         json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {},
                "chatBuffer": 5000, "hideModerated": false, "preview": true,
-               "obs": obs_defaults.clone()})
+               "obs": obs_defaults.clone(), "language": "auto"})
     );
     let saved = invoke(
         &webview,
@@ -194,10 +194,19 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         saved,
         json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {},
                "chatBuffer": 5000, "hideModerated": false, "preview": true,
-               "obs": obs_defaults.clone()})
+               "obs": obs_defaults.clone(), "language": "auto"})
     );
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");
+    // Another language: saved, and Rust's own words follow it.
+    let saved = invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"hideOnClose": false, "language": "ja"}}),
+    )
+    .unwrap();
+    assert_eq!(saved["language"], "ja");
+    assert_eq!(onair_app::words::now().quit, "onair を終了");
     // Timed-ban presets per channel: kept sorted, once each; nonsense is
     // refused at the field and nothing is saved.
     let saved = invoke(
