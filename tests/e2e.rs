@@ -91,7 +91,17 @@ async fn text_until(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// A screenshot of what the window shows; an empty page (nothing drawn,
+/// no text) fails the test rather than make a picture of nothing.
 async fn screenshot(c: &Client, name: &str) {
+    let text = c
+        .execute("return document.body.innerText.trim().length", vec![])
+        .await
+        .unwrap();
+    assert!(
+        text.as_u64().is_some_and(|n| n > 0),
+        "{name}: the window shows an empty page"
+    );
     let dir = workspace().join("target/e2e-screens");
     std::fs::create_dir_all(&dir).unwrap();
     let png = c.screenshot().await.unwrap();
@@ -354,6 +364,8 @@ async fn streamer_goes_live_and_the_service_ends_it() {
 
     // First run: demo service, login through the (scripted) browser.
     let c = open_app(&driver, &["--demo-fresh"]).await;
+    // The first screen once it is drawn: the login.
+    find(&c, "login").await;
     screenshot(&c, "1-login").await;
     find(&c, "login").await.click().await.unwrap();
     let user = text_until(&c, "user", |t| !t.is_empty()).await;

@@ -15,5 +15,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
     environment: "node",
+    // app.css as written (contrast.test.ts reads its colours).
+    css: { include: [/app\.css/] },
   },
 });

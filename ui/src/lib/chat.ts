@@ -4,6 +4,7 @@
 // a message comes from strangers: it is shown as text, never as HTML.
 import { t, type Lang } from "./i18n";
 import type { ChatMessageView, ModAction, ModRecordView } from "./ipc-types";
+import { AA, contrast, hex, hsl } from "./contrast";
 
 /** A message as the pane keeps it: what the service said, its author's
  * name and colour as shown (worked out once), and what this app knows
@@ -134,15 +135,22 @@ export function cardOf(userId: string, lines: Line[], records: ModRecordView[]):
 }
 
 /** A stable colour per author (the same id, the same hue), readable on the
- * dark panel. */
+ * dark panel: lightened where a hue is dark (blues) until it meets WCAG AA
+ * (4.5:1) against the panel. */
 export function authorColour(authorId: string): string {
   let h = 2166136261;
   for (let i = 0; i < authorId.length; i++) {
     h ^= authorId.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
-  return `hsl(${(h >>> 0) % 360} 70% 68%)`;
+  const hue = (h >>> 0) % 360;
+  let light = 68;
+  while (light < 90 && contrast(hsl(hue, 70, light), PANEL) < AA) light += 2;
+  return `hsl(${hue} 70% ${light}%)`;
 }
+
+/** The panel the chat is drawn on (`--panel`). */
+export const PANEL = hex("#1f2127");
 
 /** A parsed search: free words, `from:name` authors, and switches. */
 export interface Filter {

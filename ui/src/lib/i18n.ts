@@ -13,6 +13,7 @@ export type Plural = { one?: string; other: string };
 type Text = string | Plural;
 
 const en = {
+  "app.starting": "Starting…",
   "start.heading": "Choose a service",
   "start.demo": "Built-in demo service",
   "start.demoHint": "A reference service inside onair, with demo data and a simulated audience.",
@@ -232,7 +233,7 @@ const en = {
   "ingest.someoneElse": "Something else is streaming with this live's key: onair's OBS is not streaming.",
   "ingest.someoneElseSteps": "Stop that encoder if it is yours. If it is not, the key has leaked: stop the live, regenerate the key below, and send the new one to OBS.",
   "ingest.signalLost": "No signal: the stream stopped arriving.",
-  "ingest.signalLostEnds": "No signal: the stream stopped arriving. The service ends the live in {s} s unless it comes back.",
+  "ingest.endsIn": "The service ends the live in {s} s unless it comes back.",
   "preview.heading": "Preview",
   "preview.hide": "Hide preview",
   "preview.show": "Show preview",
@@ -260,6 +261,7 @@ const en = {
 export type Key = keyof typeof en;
 
 const ko: Record<Key, Text> = {
+  "app.starting": "시작하는 중…",
   "start.heading": "서비스 선택",
   "start.demo": "내장 데모 서비스",
   "start.demoHint": "데모 데이터와 가상 시청자가 있는 onair 내장 참조 서비스입니다.",
@@ -479,7 +481,7 @@ const ko: Record<Key, Text> = {
   "ingest.someoneElse": "다른 무언가가 이 방송의 키로 송출하고 있습니다. onair의 OBS는 송출 중이 아닙니다.",
   "ingest.someoneElseSteps": "본인의 인코더라면 멈추세요. 아니라면 키가 유출된 것입니다. 방송을 멈추고 아래에서 키를 새로 만든 뒤 OBS로 보내세요.",
   "ingest.signalLost": "신호 없음: 방송 신호가 들어오지 않습니다.",
-  "ingest.signalLostEnds": "신호 없음: 방송 신호가 들어오지 않습니다. 돌아오지 않으면 {s}초 뒤 서비스가 방송을 종료합니다.",
+  "ingest.endsIn": "돌아오지 않으면 {s}초 뒤 서비스가 방송을 종료합니다.",
   "preview.heading": "미리보기",
   "preview.hide": "미리보기 숨기기",
   "preview.show": "미리보기 보기",
@@ -505,6 +507,7 @@ const ko: Record<Key, Text> = {
 };
 
 const ja: Record<Key, Text> = {
+  "app.starting": "起動しています…",
   "start.heading": "サービスを選ぶ",
   "start.demo": "内蔵デモサービス",
   "start.demoHint": "onair に内蔵されたリファレンスサービスです。デモ用のデータと仮想の視聴者があります。",
@@ -724,7 +727,7 @@ const ja: Record<Key, Text> = {
   "ingest.someoneElse": "このライブのキーで別の何かが配信しています。onair の OBS は配信していません。",
   "ingest.someoneElseSteps": "それが自分のエンコーダーなら止めてください。そうでなければキーが漏れています。ライブを終了し、下でキーを再発行して、新しいキーを OBS に送ってください。",
   "ingest.signalLost": "信号なし: 配信の映像が届かなくなりました。",
-  "ingest.signalLostEnds": "信号なし: 配信の映像が届かなくなりました。戻らなければ {s} 秒後にサービスがライブを終了します。",
+  "ingest.endsIn": "戻らなければ {s} 秒後にサービスがライブを終了します。",
   "preview.heading": "プレビュー",
   "preview.hide": "プレビューを隠す",
   "preview.show": "プレビューを表示",
