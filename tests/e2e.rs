@@ -91,6 +91,71 @@ async fn text_until(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// The serious and critical accessibility violations axe found, as
+/// "screen: id (impact): help [where]" lines.
+static SERIOUS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// axe-core (the UI's dev dependency) on what the window shows: the
+/// violations go to `target/e2e-screens/axe-{name}.json` beside the
+/// screenshots; the serious and critical ones to [`SERIOUS`].
+async fn axe(c: &Client, name: &str) {
+    let source = std::fs::read_to_string(workspace().join("ui/node_modules/axe-core/axe.min.js"))
+        .expect("axe-core (make ui-deps installs it)");
+    c.execute(&format!("{source}\nreturn true;"), vec![])
+        .await
+        .expect("axe-core loads");
+    let report = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then((r) => done(r.violations.map((v) => ({
+                 id: v.id, impact: v.impact, help: v.help,
+                 nodes: v.nodes.length,
+                 targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+               }))))
+               .catch((e) => done({ error: String(e) }));",
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    let dir = workspace().join("target/e2e-screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("axe-{name}.json")),
+        serde_json::to_string_pretty(&report).unwrap(),
+    )
+    .unwrap();
+    let violations = report
+        .as_array()
+        .unwrap_or_else(|| panic!("axe on {name}: {report}"));
+    let serious: Vec<String> = violations
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v| {
+            format!(
+                "{name}: {} ({}): {} [{}]",
+                v["id"], v["impact"], v["help"], v["targets"]
+            )
+        })
+        .collect();
+    println!(
+        "axe {name}: {} violations, {} serious or critical",
+        violations.len(),
+        serious.len()
+    );
+    SERIOUS.lock().unwrap().extend(serious);
+}
+
+/// No screen axe looked at had a serious or critical violation.
+fn assert_accessible() {
+    let found = std::mem::take(&mut *SERIOUS.lock().unwrap());
+    assert!(
+        found.is_empty(),
+        "axe: serious or critical violations (reports in target/e2e-screens/axe-*.json):\n{}",
+        found.join("\n")
+    );
+}
+
 /// A screenshot of what the window shows; an empty page (nothing drawn,
 /// no text) fails the test rather than make a picture of nothing.
 async fn screenshot(c: &Client, name: &str) {
@@ -367,13 +432,17 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     // The first screen once it is drawn: the login.
     find(&c, "login").await;
     screenshot(&c, "1-login").await;
+    axe(&c, "1-login").await;
     find(&c, "login").await.click().await.unwrap();
     let user = text_until(&c, "user", |t| !t.is_empty()).await;
     assert_eq!(user, "Streamer Kim");
     screenshot(&c, "2-channels").await;
+    axe(&c, "2-channels").await;
 
     // Create a live and go on air.
     find(&c, "new-live").await.click().await.unwrap();
+    find(&c, "title").await;
+    axe(&c, "create").await;
     find(&c, "title").await.send_keys("e2e live").await.unwrap();
     find(&c, "create").await.click().await.unwrap();
     text_until(&c, "status", |t| t == "Reserved").await;
@@ -388,6 +457,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     assert!(find(&c, "regenerate").await.is_enabled().await.unwrap());
     text_until(&c, "sessions", |t| t.contains("on air")).await;
     screenshot(&c, "3-dashboard").await;
+    axe(&c, "3-dashboard").await;
 
     // The chat pane follows the simulated audience; a message sent from the
     // app comes back through the service; a message deleted from the
@@ -473,6 +543,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         .unwrap()
         .is_empty());
     screenshot(&c, "3-user-card").await;
+    axe(&c, "3-user-card").await;
     find(&c, "user-card-close").await.click().await.unwrap();
     gone(&c, "user-card", Duration::from_secs(5)).await;
     screenshot(&c, "3-chat").await;
@@ -552,6 +623,8 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     screenshot(&c, "6-restarted").await;
     // Switch service: back to the picker, then the demo again, still logged in.
     find(&c, "switch").await.click().await.unwrap();
+    find(&c, "add").await;
+    axe(&c, "start").await;
     find(&c, "add").await.click().await.unwrap();
     find(&c, "add-domain").await.clear().await.unwrap();
     find(&c, "add-domain")
@@ -567,6 +640,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         "the wrong field says why: {form}"
     );
     screenshot(&c, "7-add-service").await;
+    axe(&c, "7-add-service").await;
     find(&c, "demo").await.click().await.unwrap();
     assert_eq!(
         text_until(&c, "user", |t| !t.is_empty()).await,
@@ -593,6 +667,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
             "a stream key is in the log file"
         );
     }
+    assert_accessible();
 }
 
 /// The test's home (data, config, logs). A failing run keeps it and prints
@@ -1001,6 +1076,7 @@ async fn obs_phase(
 
     // Settings: the port and password OBS shows; Test connects.
     find(c, "settings").await.click().await.unwrap();
+    axe(c, "settings").await;
     let port = find(c, "obs-port").await;
     port.clear().await.unwrap();
     port.send_keys(&format!("{}\u{E004}", obs.endpoint.port))
@@ -1311,9 +1387,12 @@ async fn the_app_logs_in_at_a_standard_login_server() {
     .await
     .unwrap();
     screenshot(&c, "oidc-1-add-service").await;
+    axe(&c, "oidc-1-add-service").await;
     find(&c, "add-save").await.click().await.unwrap();
 
     let started = Instant::now();
+    find(&c, "login").await;
+    axe(&c, "oidc-login-wait").await;
     find(&c, "login").await.click().await.unwrap();
     let user = text_until(&c, "user", |t| !t.is_empty()).await;
     println!("app login through the provider: {:?}", started.elapsed());
@@ -1331,4 +1410,5 @@ async fn the_app_logs_in_at_a_standard_login_server() {
         "Streamer Kim"
     );
     close_app(c).await;
+    assert_accessible();
 }
