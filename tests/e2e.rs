@@ -15,6 +15,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use onair_tests::app::{app_binary, workspace, Driver};
 use serde_json::{json, Map};
 
+#[path = "e2e/one_screen.rs"]
+mod one_screen;
+
 const ADMIN_TOKEN: &str = "e2e-operator-token-0123456789";
 
 /// The app is single-instance: the tests of this file take turns.

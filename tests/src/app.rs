@@ -71,6 +71,8 @@ impl Driver {
         .env("BROWSER", workspace().join("scripts/scripted-browser"))
         .env("ONAIR_BROWSER_USER", user)
         .env("ONAIR_BROWSER_CACERT", cacert)
+        // The browser waits while this file exists (see the script).
+        .env("ONAIR_BROWSER_HOLD", home.join("hold-browser"))
         .env("ONAIR_DEMO_ADMIN_TOKEN", admin_token)
         .env("NO_AT_BRIDGE", "1")
         // WebKit's automation answers some commands after the page's next

@@ -28,6 +28,7 @@ pub enum Field {
     // The settings.
     Obs,
     ChatBuffer,
+    ChatWidth,
     BanPresets,
 }
 

@@ -35,6 +35,9 @@ pub struct Settings {
     pub obs: ObsPrefs,
     /// The language of the window, the tray and the notifications.
     pub language: Language,
+    /// The chat pane's width beside the live's (CSS px), CHAT_WIDTH_MIN
+    /// to CHAT_WIDTH_MAX: the dashboard's split, as the user left it.
+    pub chat_width: u32,
 }
 
 /// A language onair speaks, or the OS's.
@@ -107,6 +110,7 @@ impl Default for Settings {
             hide_moderated: false,
             obs: ObsPrefs::default(),
             language: Language::Auto,
+            chat_width: 420,
         }
     }
 }
@@ -118,6 +122,10 @@ pub const MAX_PRESET_SECONDS: u32 = 30 * 24 * 3600;
 /// The chat pane keeps at least this many messages, and at most that many.
 pub const CHAT_BUFFER_MIN: u32 = 500;
 pub const CHAT_BUFFER_MAX: u32 = 50_000;
+/// The chat pane is at least this wide, and at most that (the window may
+/// narrow it further: the live's side keeps room of its own).
+pub const CHAT_WIDTH_MIN: u32 = 280;
+pub const CHAT_WIDTH_MAX: u32 = 1600;
 
 impl Settings {
     /// Presets sorted, each once.
@@ -143,6 +151,9 @@ impl Settings {
         if !(CHAT_BUFFER_MIN..=CHAT_BUFFER_MAX).contains(&self.chat_buffer) {
             self.chat_buffer = Settings::default().chat_buffer;
         }
+        if !(CHAT_WIDTH_MIN..=CHAT_WIDTH_MAX).contains(&self.chat_width) {
+            self.chat_width = Settings::default().chat_width;
+        }
         self
     }
 
@@ -166,6 +177,12 @@ impl Settings {
             return Err(Error::invalid(
                 Field::ChatBuffer,
                 format!("the chat keeps {CHAT_BUFFER_MIN} to {CHAT_BUFFER_MAX} messages"),
+            ));
+        }
+        if !(CHAT_WIDTH_MIN..=CHAT_WIDTH_MAX).contains(&self.chat_width) {
+            return Err(Error::invalid(
+                Field::ChatWidth,
+                format!("the chat pane is {CHAT_WIDTH_MIN} to {CHAT_WIDTH_MAX} pixels wide"),
             ));
         }
         for (key, list) in &self.ban_presets {
@@ -262,6 +279,13 @@ mod tests {
         };
         assert_eq!(read.check().unwrap_err().field(), Some(Field::ChatBuffer));
         assert_eq!(read.sanitized().chat_buffer, 5000);
+        // So does a chat pane's width.
+        let read = Settings {
+            chat_width: 9000,
+            ..Settings::default()
+        };
+        assert_eq!(read.check().unwrap_err().field(), Some(Field::ChatWidth));
+        assert_eq!(read.sanitized().chat_width, 420);
     }
 
     #[test]

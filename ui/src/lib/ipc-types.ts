@@ -13,7 +13,7 @@ export type IpcError = { code: ErrorCode, message: string,
  */
 field?: Field, };
 
-export type Field = "name" | "apiDomain" | "issuer" | "clientId" | "tokenForm" | "pinnedSha256" | "authorizeUrl" | "scopes" | "title" | "reservedAt" | "obs" | "chatBuffer" | "banPresets";
+export type Field = "name" | "apiDomain" | "issuer" | "clientId" | "tokenForm" | "pinnedSha256" | "authorizeUrl" | "scopes" | "title" | "reservedAt" | "obs" | "chatBuffer" | "chatWidth" | "banPresets";
 
 export type ProfileView = { id: string, name: string, apiDomain: string, 
 /**
@@ -239,7 +239,12 @@ obs: ObsPrefs,
 /**
  * The language of the window, the tray and the notifications.
  */
-language: Language, };
+language: Language, 
+/**
+ * The chat pane's width beside the live's (CSS px), CHAT_WIDTH_MIN
+ * to CHAT_WIDTH_MAX: the dashboard's split, as the user left it.
+ */
+chatWidth: number, };
 
 export type ObsPrefs = { host: string, port: number, 
 /**
