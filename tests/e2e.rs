@@ -78,6 +78,27 @@ async fn find(c: &Client, id: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("[data-testid={id}]: {e}"))
 }
 
+/// Clicks the element with this test id, once it is scrolled to the middle
+/// of its scroller (the dashboard's sides scroll on their own: an element
+/// half under a scroller's edge cannot be clicked).
+async fn click(c: &Client, id: &str) {
+    click_on(c, &find(c, id).await, id).await;
+}
+
+/// Clicks an element, scrolled to the middle of its scroller first (where
+/// nothing floats over it: the chat's "N new messages" sits at its foot).
+async fn click_on(c: &Client, e: &fantoccini::elements::Element, what: &str) {
+    c.execute(
+        "arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' });",
+        vec![serde_json::to_value(e).unwrap()],
+    )
+    .await
+    .unwrap();
+    e.click()
+        .await
+        .unwrap_or_else(|err| panic!("click {what}: {err}"));
+}
+
 /// Waits until the element's text satisfies `ok`; returns the text.
 async fn text_until(c: &Client, id: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -436,20 +457,20 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     find(&c, "login").await;
     screenshot(&c, "1-login").await;
     axe(&c, "1-login").await;
-    find(&c, "login").await.click().await.unwrap();
+    click(&c, "login").await;
     let user = text_until(&c, "user", |t| !t.is_empty()).await;
     assert_eq!(user, "Streamer Kim");
     screenshot(&c, "2-channels").await;
     axe(&c, "2-channels").await;
 
     // Create a live and go on air.
-    find(&c, "new-live").await.click().await.unwrap();
+    click(&c, "new-live").await;
     find(&c, "title").await;
     axe(&c, "create").await;
     find(&c, "title").await.send_keys("e2e live").await.unwrap();
-    find(&c, "create").await.click().await.unwrap();
+    click(&c, "create").await;
     text_until(&c, "status", |t| t == "Reserved").await;
-    find(&c, "start").await.click().await.unwrap();
+    click(&c, "start").await;
     text_until(&c, "status", |t| t == "ON AIR").await;
     tray_label_until("ON AIR").await;
     // The simulated audience arrives: counters move on the 5 s polls.
@@ -508,11 +529,11 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     text_until(&c, "chart-marks", |t| t.contains("(1)")).await;
     // This channel's timed-ban presets: nonsense is refused in words; a
     // list saved is offered from then on (and kept in settings.json).
-    find(&c, "presets-edit").await.click().await.unwrap();
+    click(&c, "presets-edit").await;
     let presets = find(&c, "presets-input").await;
     presets.clear().await.unwrap();
     presets.send_keys("5s soon").await.unwrap();
-    find(&c, "presets-save").await.click().await.unwrap();
+    click(&c, "presets-save").await;
     let why = find(&c, "presets-error").await.text().await.unwrap();
     assert!(why.contains("soon"), "{why}");
     presets.clear().await.unwrap();
@@ -524,12 +545,11 @@ async fn streamer_goes_live_and_the_service_ends_it() {
 
     // The author's card: what was done to them, by whom; their messages;
     // the channel's presets.
-    fan.find(Locator::Css("[data-testid=author]"))
-        .await
-        .unwrap()
-        .click()
+    let author = fan
+        .find(Locator::Css("[data-testid=author]"))
         .await
         .unwrap();
+    click_on(&c, &author, "the fan's name").await;
     let done = text_until(&c, "user-card-done", |t| t.contains("Delete message")).await;
     assert!(done.contains("by Streamer Kim"), "{done}");
     let card = find(&c, "user-card").await.text().await.unwrap();
@@ -547,7 +567,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         .is_empty());
     screenshot(&c, "3-user-card").await;
     axe(&c, "3-user-card").await;
-    find(&c, "user-card-close").await.click().await.unwrap();
+    click(&c, "user-card-close").await;
     gone(&c, "user-card", Duration::from_secs(5)).await;
     screenshot(&c, "3-chat").await;
 
@@ -559,10 +579,10 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     // nowhere in the page.
     let server = find(&c, "server").await.text().await.unwrap();
     assert!(server.starts_with("rtmp"), "{server}");
-    find(&c, "copy-server").await.click().await.unwrap();
+    click(&c, "copy-server").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(clipboard(), server);
-    find(&c, "copy-key").await.click().await.unwrap();
+    click(&c, "copy-key").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let key = clipboard();
     assert!(
@@ -607,9 +627,9 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     drop((ws, sink));
     obs_after_end(&c, obs, obs_before, &server, &key).await;
     // Off air, the key may change; copying again gives the new one.
-    find(&c, "regenerate").await.click().await.unwrap();
+    click(&c, "regenerate").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    find(&c, "copy-key").await.click().await.unwrap();
+    click(&c, "copy-key").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let new_key = clipboard();
     assert!(!new_key.is_empty() && new_key != key, "a new key");
@@ -625,17 +645,17 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     assert_eq!(user, "Streamer Kim");
     screenshot(&c, "6-restarted").await;
     // Switch service: back to the picker, then the demo again, still logged in.
-    find(&c, "switch").await.click().await.unwrap();
+    click(&c, "switch").await;
     find(&c, "add").await;
     axe(&c, "start").await;
-    find(&c, "add").await.click().await.unwrap();
+    click(&c, "add").await;
     find(&c, "add-domain").await.clear().await.unwrap();
     find(&c, "add-domain")
         .await
         .send_keys("ftp://nowhere")
         .await
         .unwrap();
-    find(&c, "add-lookup").await.click().await.unwrap();
+    click(&c, "add-lookup").await;
     find(&c, "add-service").await; // the form stays, with the field's error
     let form = find(&c, "add-service").await.text().await.unwrap();
     assert!(
@@ -644,7 +664,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     );
     screenshot(&c, "7-add-service").await;
     axe(&c, "7-add-service").await;
-    find(&c, "demo").await.click().await.unwrap();
+    click(&c, "demo").await;
     assert_eq!(
         text_until(&c, "user", |t| !t.is_empty()).await,
         "Streamer Kim"
@@ -740,28 +760,25 @@ async fn message(c: &Client, text: &str) -> fantoccini::elements::Element {
 
 /// Opens the card of the author of the newest row holding `text`.
 async fn open_card(c: &Client, text: &str) {
-    message(c, text)
+    let author = message(c, text)
         .await
         .find(Locator::Css("[data-testid=author]"))
         .await
-        .unwrap()
-        .click()
-        .await
         .unwrap();
+    click_on(c, &author, &format!("the author of {text:?}")).await;
     find(c, "user-card").await;
 }
 
 /// Presses the open card's button `label`.
 async fn card_act(c: &Client, label: &str) {
     let xpath = format!("//*[@data-testid='card-actions']/button[normalize-space()='{label}']");
-    c.wait()
+    let button = c
+        .wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::XPath(&xpath))
         .await
-        .unwrap_or_else(|e| panic!("no {label:?} on the card: {e}"))
-        .click()
-        .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("no {label:?} on the card: {e}"));
+    click_on(c, &button, label).await;
 }
 
 /// Whether the service takes a message from this user now.
@@ -805,7 +822,7 @@ async fn streamer_moderates(c: &Client, home: &Path) -> (String, String) {
         .click()
         .await
         .unwrap();
-    find(c, "start").await.click().await.unwrap();
+    click(c, "start").await;
     text_until(c, "status", |t| t == "ON AIR").await;
     let streamer = login_as(home, "streamer", "streamer").await;
     let on_air = e2e_live(&streamer).await;
@@ -878,7 +895,7 @@ async fn streamer_moderates(c: &Client, home: &Path) -> (String, String) {
     assert!(!sends(&viewer, &live).await, "a ban ran out by itself");
     card_act(c, "Unban").await;
     until("the unban", || sends(&viewer, &live)).await;
-    find(c, "user-card-close").await.click().await.unwrap();
+    click(c, "user-card-close").await;
     gone(c, "user-card", Duration::from_secs(5)).await;
     // Delete, from the keyboard: gone from the service's list.
     viewer.chat_send(&live, "delete me please").await.unwrap();
@@ -900,11 +917,11 @@ async fn streamer_moderates(c: &Client, home: &Path) -> (String, String) {
 async fn open_as(driver: &Driver, name: &str, open: &str) -> Client {
     let c = open_app(driver, &["--demo"]).await;
     text_until(&c, "user", |t| !t.is_empty()).await;
-    find(&c, "logout").await.click().await.unwrap();
-    find(&c, "login").await.click().await.unwrap();
+    click(&c, "logout").await;
+    click(&c, "login").await;
     text_until(&c, "user", |t| t == name).await;
     find(&c, "other-input").await.send_keys(open).await.unwrap();
-    find(&c, "other-open").await.click().await.unwrap();
+    click(&c, "other-open").await;
     find(&c, "live-chat").await;
     c
 }
@@ -966,7 +983,7 @@ async fn moderator_moderates(home: &Path, live: &str) {
     .await;
     card_act(&c, "Unban").await;
     until("unbanned by the chat admin", || sends(&viewer, live)).await;
-    find(&c, "user-card-close").await.click().await.unwrap();
+    click(&c, "user-card-close").await;
     gone(&c, "user-card", Duration::from_secs(5)).await;
     message(&c, "buy followers here")
         .await
@@ -1010,7 +1027,7 @@ async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
         .find(Locator::Css("[data-testid=mod-menu]"))
         .await
         .is_err());
-    find(&c, "user-card-close").await.click().await.unwrap();
+    click(&c, "user-card-close").await;
 
     // Banned (by the chat admin): the send is refused, the text stays.
     let viewer_id = "viewer";
@@ -1035,7 +1052,7 @@ async fn viewer_only_chats(home: &Path, live: &str, link: &str) {
     moderator.unban(live, viewer_id).await.unwrap();
 
     // Japanese, chosen in the settings: the page starts again in it.
-    find(&c, "settings").await.click().await.unwrap();
+    click(&c, "settings").await;
     find(&c, "language")
         .await
         .select_by_value("ja")
@@ -1078,7 +1095,7 @@ async fn obs_phase(
     };
 
     // Settings: the port and password OBS shows; Test connects.
-    find(c, "settings").await.click().await.unwrap();
+    click(c, "settings").await;
     axe(c, "settings").await;
     let port = find(c, "obs-port").await;
     port.clear().await.unwrap();
@@ -1090,20 +1107,20 @@ async fn obs_phase(
         .send_keys("wrong")
         .await
         .unwrap();
-    find(c, "obs-test").await.click().await.unwrap();
+    click(c, "obs-test").await;
     let why = text_until(c, "obs-test-error", |t| !t.is_empty()).await;
     assert!(why.contains("refused the password"), "{why}");
     let field = find(c, "obs-password").await;
     field.clear().await.unwrap();
     field.send_keys(&obs.password).await.unwrap();
-    find(c, "obs-test").await.click().await.unwrap();
+    click(c, "obs-test").await;
     text_until(c, "obs-test-note", |t| t.contains("Connected to OBS")).await;
-    find(c, "settings").await.click().await.unwrap();
+    click(c, "settings").await;
     text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
 
     // The test scene: onair makes it in OBS (CreateInput: a colour card
     // and a clock) and puts it on program.
-    find(c, "obs-test-scene").await.click().await.unwrap();
+    click(c, "obs-test-scene").await;
     text_until(c, "obs-note", |t| t.contains("onair test")).await;
     {
         let (ws, _) = obs.connect().await;
@@ -1144,7 +1161,7 @@ async fn obs_phase(
 
     // Send to OBS: OBS has the live's server and key.
     let before = obs_settings(&obs).await;
-    find(c, "obs-send").await.click().await.unwrap();
+    click(c, "obs-send").await;
     text_until(c, "obs-note", |t| t.contains("are in OBS")).await;
     assert!(obs_settings(&obs).await.sends_to(&target));
     c.execute(
@@ -1177,8 +1194,8 @@ async fn obs_phase(
         said.contains("not using this live's server and key"),
         "{said}"
     );
-    find(c, "resend").await.click().await.unwrap();
-    find(c, "resend-confirm").await.click().await.unwrap();
+    click(c, "resend").await;
+    click(c, "resend-confirm").await;
     text_until(c, "ingest-verdict", |t| t == "Excellent" || t == "Good").await;
     text_until(c, "ingest-video", |t| t.starts_with("640×360")).await;
     text_until(c, "ingest-publisher", |t| t.contains("127.0.0.1:")).await;
@@ -1200,7 +1217,7 @@ async fn obs_phase(
 
     // OBS stops: the stream is away, and after 10 s the dashboard and the
     // tray say so, with the seconds before the service ends the live.
-    find(c, "obs-stop").await.click().await.unwrap();
+    click(c, "obs-stop").await;
     text_until(c, "obs-state", |t| t == "Connected, not streaming").await;
     let lost = text_until(c, "signal-lost", |t| !t.is_empty()).await;
     assert!(lost.contains("ends the live in"), "{lost}");
@@ -1222,7 +1239,7 @@ async fn obs_phase(
     obs.connect().await.0.start_stream().await.unwrap();
     text_until(c, "obs-state", |t| t == "LIVE in OBS").await;
     gone(c, "ingest-someone-else", Duration::from_secs(15)).await;
-    find(c, "reveal").await.click().await.unwrap();
+    click(c, "reveal").await;
     find(c, "reveal-confirm").await;
     assert!(c.find(Locator::Css("[data-testid=key]")).await.is_err());
     c.execute(
@@ -1232,13 +1249,13 @@ async fn obs_phase(
     .await
     .unwrap();
     screenshot(c, "5-obs-live").await;
-    find(c, "reveal-confirm").await.click().await.unwrap();
+    click(c, "reveal-confirm").await;
     assert_eq!(find(c, "key").await.text().await.unwrap(), key);
     gone(c, "key", Duration::from_secs(10)).await;
     // OBS's stream is to end with the live.
-    find(c, "settings").await.click().await.unwrap();
-    find(c, "obs-stopWithLive").await.click().await.unwrap();
-    find(c, "settings").await.click().await.unwrap();
+    click(c, "settings").await;
+    click(c, "obs-stopWithLive").await;
+    click(c, "settings").await;
     assert!(find(c, "obs-stop").await.is_enabled().await.unwrap());
     (obs, ffmpeg, before)
 }
@@ -1274,9 +1291,9 @@ async fn preview_plays(c: &Client) {
     let delay = text_until(c, "preview-delay", |t| !t.is_empty()).await;
     assert!(delay.contains("behind the service"), "{delay}");
     // Hidden: no player left; shown again: it plays again.
-    find(c, "preview-toggle").await.click().await.unwrap();
+    click(c, "preview-toggle").await;
     gone(c, "preview-video", Duration::from_secs(5)).await;
-    find(c, "preview-toggle").await.click().await.unwrap();
+    click(c, "preview-toggle").await;
     until("the preview plays again", || async {
         position().await > 0.5
     })
@@ -1317,14 +1334,14 @@ async fn obs_after_end(
     key: &str,
 ) {
     // Undo: what OBS had before onair's first Send.
-    find(c, "obs-undo").await.click().await.unwrap();
+    click(c, "obs-undo").await;
     text_until(c, "obs-note", |t| t.contains("back as they were")).await;
     assert_eq!(obs_settings(&obs).await.kind, before.kind);
 
     // OBS quits: the card says so; the key goes into its settings file.
     obs.stop();
     text_until(c, "obs-state", |t| t == "Not connected").await;
-    find(c, "obs-file").await.click().await.unwrap();
+    click(c, "obs-file").await;
     let note = text_until(c, "obs-note", |t| t.contains("service.json")).await;
     let file = obs.config_dir().join("basic/profiles/Test/service.json");
     assert!(note.contains(&file.display().to_string()), "{note}");
@@ -1359,7 +1376,7 @@ async fn the_app_logs_in_at_a_standard_login_server() {
     let driver = Driver::start_trusting(home, "streamer", ADMIN_TOKEN, &op.cert_path());
 
     let c = open_app(&driver, &[]).await;
-    find(&c, "add").await.click().await.unwrap();
+    click(&c, "add").await;
     find(&c, "add-domain").await.clear().await.unwrap();
     find(&c, "add-domain")
         .await
@@ -1367,13 +1384,13 @@ async fn the_app_logs_in_at_a_standard_login_server() {
         .await
         .unwrap();
     // The service's certificate is self-signed: its pin, under Advanced.
-    find(&c, "add-advanced").await.click().await.unwrap();
+    click(&c, "add-advanced").await;
     find(&c, "add-pin")
         .await
         .send_keys(&op.fingerprint)
         .await
         .unwrap();
-    find(&c, "add-lookup").await.click().await.unwrap();
+    click(&c, "add-lookup").await;
     // RFC 9728: the service names the provider as where to log in.
     assert_eq!(
         text_until(&c, "add-found-login", |t| !t.is_empty()).await,
@@ -1391,12 +1408,12 @@ async fn the_app_logs_in_at_a_standard_login_server() {
     .unwrap();
     screenshot(&c, "oidc-1-add-service").await;
     axe(&c, "oidc-1-add-service").await;
-    find(&c, "add-save").await.click().await.unwrap();
+    click(&c, "add-save").await;
 
     let started = Instant::now();
     find(&c, "login").await;
     axe(&c, "oidc-login-wait").await;
-    find(&c, "login").await.click().await.unwrap();
+    click(&c, "login").await;
     let user = text_until(&c, "user", |t| !t.is_empty()).await;
     println!("app login through the provider: {:?}", started.elapsed());
     // The service's user, named from the provider's userinfo.

@@ -235,7 +235,7 @@ async fn stacked_narrow(c: &Client, name: &str) {
 /// Every screen in one language, the live on air: lives, create, the
 /// dashboard wide and narrow, a user card, the settings, and the start and
 /// add-a-service screens (back to the demo, still logged in).
-async fn every_screen(c: &Client, lang: &str, live_title: &str) {
+async fn every_screen(c: &Client, lang: &str, live_title: &str, chat: u32) {
     // From the dashboard (English), or the list where the page started
     // again (the language applies on a new page).
     text_until(c, "user", |t| !t.is_empty()).await;
@@ -245,10 +245,10 @@ async fn every_screen(c: &Client, lang: &str, live_title: &str) {
     find(c, "new-live").await;
     screenshot(c, &format!("{lang}-lives")).await;
     axe(c, &format!("{lang}-lives")).await;
-    find(c, "new-live").await.click().await.unwrap();
+    click(c, "new-live").await;
     find(c, "title").await;
     screenshot(c, &format!("{lang}-create")).await;
-    find(c, "new-live").await.click().await.unwrap();
+    click(c, "new-live").await;
     let row = c
         .wait()
         .at_most(Duration::from_secs(20))
@@ -261,37 +261,44 @@ async fn every_screen(c: &Client, lang: &str, live_title: &str) {
     find(c, "stop").await;
     text_until(c, "chat-list", |t| !t.is_empty()).await;
     one_screen_wide(c, &format!("{lang}-dashboard")).await;
+    // The chat as wide as it was left, whatever happened since.
+    assert_eq!(chat_width(c).await, chat);
     axe(c, &format!("{lang}-dashboard")).await;
     stacked_narrow(c, &format!("{lang}-dashboard-800x600")).await;
-    c.wait()
+    let author = c
+        .wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(
             "[data-testid=msg]:not(:has(.badge)) [data-testid=author]",
         ))
         .await
-        .unwrap()
-        .click()
-        .await
         .unwrap();
+    click_on(c, &author, "a viewer's name").await;
     find(c, "user-card").await;
     screenshot(c, &format!("{lang}-user-card")).await;
-    find(c, "user-card-close").await.click().await.unwrap();
-    find(c, "settings").await.click().await.unwrap();
+    click(c, "user-card-close").await;
+    click(c, "settings").await;
     find(c, "language").await;
     screenshot(c, &format!("{lang}-settings")).await;
     axe(c, &format!("{lang}-settings")).await;
-    find(c, "settings").await.click().await.unwrap();
-    find(c, "switch").await.click().await.unwrap();
-    find(c, "add").await.click().await.unwrap();
+    click(c, "settings").await;
+    click(c, "switch").await;
+    click(c, "add").await;
     find(c, "add-domain").await;
     screenshot(c, &format!("{lang}-start")).await;
-    find(c, "demo").await.click().await.unwrap();
+    click(c, "demo").await;
+    text_until(c, "user", |t| !t.is_empty()).await;
+    // Logged out: the login screen; logged in again.
+    click(c, "logout").await;
+    find(c, "login").await;
+    screenshot(c, &format!("{lang}-login")).await;
+    click(c, "login").await;
     text_until(c, "user", |t| !t.is_empty()).await;
 }
 
 /// Chooses a language in the settings; the page starts again in it.
 async fn choose_language(c: &Client, lang: &str, settings_word: &str) {
-    find(c, "settings").await.click().await.unwrap();
+    click(c, "settings").await;
     find(c, "language")
         .await
         .select_by_value(lang)
@@ -363,6 +370,39 @@ async fn one_screen_from_the_keyboard_in_three_languages() {
     }
     let after = chat_width(&c).await;
     assert_eq!(after, before + 60);
+    // Dragged with the pointer: 80 px narrower.
+    {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let bar = find(&c, "splitter").await;
+        let drag = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: bar,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(200)),
+                x: 80.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        c.perform_actions(drag).await.unwrap();
+    }
+    let dragged = chat_width(&c).await;
+    assert_eq!(dragged, after - 80, "dragged by 80 px");
+    // The pointer left the focus on the handle.
+    focus_on(&c, "splitter").await;
+    for _ in 0..4 {
+        press(&c, &[LEFT]).await;
+    }
+    let after = chat_width(&c).await;
+    assert_eq!(after, dragged + 80);
     let settings = home.join("config/dev.onair.desktop/settings.json");
     until("the chat's width is saved", || async {
         std::fs::read_to_string(&settings)
@@ -420,11 +460,11 @@ async fn one_screen_from_the_keyboard_in_three_languages() {
     .await;
 
     // Every screen in each language; the README's dashboards from here.
-    every_screen(&c, "en", "Keyboard live").await;
+    every_screen(&c, "en", "Keyboard live", after).await;
     choose_language(&c, "ko", "설정").await;
-    every_screen(&c, "ko", "Keyboard live").await;
+    every_screen(&c, "ko", "Keyboard live", after).await;
     choose_language(&c, "ja", "設定").await;
-    every_screen(&c, "ja", "Keyboard live").await;
+    every_screen(&c, "ja", "Keyboard live", after).await;
 
     // Stop the live from the keyboard: Stop live, then the confirmation,
     // whose safe choice has the focus.
