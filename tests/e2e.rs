@@ -180,6 +180,21 @@ fn assert_accessible() {
     );
 }
 
+/// Nothing on the page or in the dashboard's sides is wider than its box
+/// (a figure that does not fit wraps; nothing scrolls sideways).
+async fn nothing_sideways(c: &Client, name: &str) {
+    let wide = c
+        .execute(
+            "return [document.documentElement, ...document.querySelectorAll('.dashboard, .live-side, .chat-side')]
+               .filter((e) => e.scrollWidth > e.clientWidth + 1)
+               .map((e) => e.className || e.tagName);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, json!([]), "{name}: scrolls sideways");
+}
+
 /// A screenshot of what the window shows; an empty page (nothing drawn,
 /// no text) fails the test rather than make a picture of nothing.
 async fn screenshot(c: &Client, name: &str) {
@@ -1214,6 +1229,7 @@ async fn obs_phase(
     .await
     .unwrap();
     screenshot(c, "5-ingest").await;
+    nothing_sideways(c, "5-ingest").await;
 
     // OBS stops: the stream is away, and after 10 s the dashboard and the
     // tray say so, with the seconds before the service ends the live.
@@ -1249,6 +1265,7 @@ async fn obs_phase(
     .await
     .unwrap();
     screenshot(c, "5-obs-live").await;
+    nothing_sideways(c, "5-obs-live").await;
     click(c, "reveal-confirm").await;
     assert_eq!(find(c, "key").await.text().await.unwrap(), key);
     gone(c, "key", Duration::from_secs(10)).await;

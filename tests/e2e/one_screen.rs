@@ -169,6 +169,7 @@ async fn one_screen_wide(c: &Client, name: &str) {
     let v = boxes(c, &ids).await;
     let (w, h) = (v["w"].as_f64().unwrap(), v["h"].as_f64().unwrap());
     assert_eq!(v["scrolls"], json!(false), "{name}: the page scrolls: {v}");
+    nothing_sideways(c, name).await;
     for id in &ids {
         let b = &v["boxes"][id];
         assert!(!b.is_null(), "{name}: no [data-testid={id}]");
@@ -217,6 +218,7 @@ async fn stacked_narrow(c: &Client, name: &str) {
         .await
         .unwrap();
     assert_eq!(overflow, json!(false), "{name}: wider than the window");
+    nothing_sideways(c, name).await;
     let splitter = c
         .execute(
             "return document.querySelector('[data-testid=splitter]').checkVisibility()",
