@@ -181,7 +181,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         invoke(&webview, "settings", json!({})).unwrap(),
         json!({"hideOnClose": true, "clockSeconds": false, "banPresets": {},
                "chatBuffer": 5000, "hideModerated": false, "preview": true,
-               "obs": obs_defaults.clone(), "language": "auto"})
+               "obs": obs_defaults.clone(), "language": "auto", "chatWidth": 420})
     );
     let saved = invoke(
         &webview,
@@ -194,7 +194,7 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
         saved,
         json!({"hideOnClose": false, "clockSeconds": false, "banPresets": {},
                "chatBuffer": 5000, "hideModerated": false, "preview": true,
-               "obs": obs_defaults.clone(), "language": "auto"})
+               "obs": obs_defaults.clone(), "language": "auto", "chatWidth": 420})
     );
     let file = std::fs::read_to_string(config_dir.join("settings.json")).unwrap();
     assert!(file.contains("\"hideOnClose\": false"), "{file}");
@@ -250,6 +250,23 @@ fn commands_answer_with_the_app_types_and_one_error_shape() {
     .unwrap();
     assert_eq!(saved["chatBuffer"], 20_000);
     assert_eq!(saved["hideModerated"], true);
+    // The chat pane's width beside the live: 280 to 1,600 px.
+    for bad in [0, 279, 1_601] {
+        let err = invoke(
+            &webview,
+            "set_settings",
+            json!({"settings": {"chatWidth": bad}}),
+        )
+        .unwrap_err();
+        assert_eq!(err["field"], "chatWidth", "{err}");
+    }
+    let saved = invoke(
+        &webview,
+        "set_settings",
+        json!({"settings": {"chatWidth": 512}}),
+    )
+    .unwrap();
+    assert_eq!(saved["chatWidth"], 512);
 
     // OBS: where it listens is checked; nothing listening is said in words.
     let err = invoke(

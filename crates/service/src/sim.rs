@@ -18,9 +18,9 @@ use crate::state::AppState;
 const FANS: usize = 40;
 const NAMES: [&str; 20] = [
     "Mina", "Joon", "Seo-yeon", "Hyun", "Ji-woo", "Alex", "Sam", "Yuki", "Priya", "Leo", "Noah",
-    "Ava", "Chloe", "Daniel", "Eun-ji", "Felix", "Gabi", "Hana", "Ivan", "Jade",
+    "Ava", "Chloe", "Daniel", "Eun-ji", "Felix", "さくら", "Hana", "ゆうと", "Jade",
 ];
-const LINES: [&str; 24] = [
+const LINES: [&str; 28] = [
     "hello from Seoul!",
     "ㅋㅋㅋㅋㅋ",
     "that looks delicious",
@@ -45,6 +45,10 @@ const LINES: [&str; 24] = [
     "what time is it there?",
     "subscribed!",
     "맛있겠다",
+    "こんばんは〜",
+    "音量もう少し上げてください",
+    "かわいい！",
+    "草",
 ];
 
 /// The id of simulated viewer `n`.
