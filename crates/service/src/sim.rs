@@ -17,8 +17,26 @@ use crate::state::AppState;
 /// Simulated viewers: id prefix and how many.
 const FANS: usize = 40;
 const NAMES: [&str; 20] = [
-    "Mina", "Joon", "Seo-yeon", "Hyun", "Ji-woo", "Alex", "Sam", "Yuki", "Priya", "Leo", "Noah",
-    "Ava", "Chloe", "Daniel", "Eun-ji", "Felix", "さくら", "Hana", "ゆうと", "Jade",
+    "Mina",
+    "Joon",
+    "Seo-yeon",
+    "Hyun",
+    "Ji-woo",
+    "Alex",
+    "Sam",
+    "Yuki",
+    "Priya",
+    "Leo",
+    "Noah",
+    "Ava",
+    "Chloe",
+    "Daniel",
+    "Eun-ji",
+    "Felix",
+    "さくら",
+    "Hana",
+    "ゆうと",
+    "Jade",
 ];
 const LINES: [&str; 28] = [
     "hello from Seoul!",
