@@ -708,6 +708,43 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     assert_accessible();
 }
 
+/// `onair --version` and `--help` print and exit without a window (no
+/// display needed); a wrong option is refused in words, with exit code 2.
+#[test]
+#[ignore = "needs the app's binary (make test builds it first)"]
+fn the_binary_tells_its_version_and_options() {
+    let run = |args: &[&str]| {
+        Command::new(app_binary())
+            .args(args)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .expect("the app's binary")
+    };
+    let version = run(&["--version"]);
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("onair {}", env!("CARGO_PKG_VERSION"))
+    );
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--demo",
+        "--demo-fresh",
+        "--live <ID>",
+        "--version",
+        "--help",
+    ] {
+        assert!(text.contains(flag), "--help leaves out {flag}: {text}");
+    }
+    let wrong = run(&["--dmo"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&wrong.stderr);
+    assert!(why.starts_with("onair: unknown option \"--dmo\""), "{why}");
+}
+
 /// The test's home (data, config, logs). A failing run keeps it and prints
 /// the end of the app's and the drivers' logs, so CI's output says why.
 struct Home(PathBuf);

@@ -65,17 +65,59 @@ pub struct Options {
     pub measure_ui: bool,
 }
 
-impl Options {
-    /// Reads the flags; `demo_admin_token` comes from the environment.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Self {
-        let mut o = Self {
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cli {
+    /// Start the app.
+    Run(Options),
+    /// `--help`, `-h`: print [`USAGE`] and exit.
+    Help,
+    /// `--version`, `-V`: print the version and exit.
+    Version,
+}
+
+/// `onair --help`.
+pub const USAGE: &str = "\
+onair: a desktop companion for streamers and chat moderators
+
+Usage: onair [OPTIONS]
+
+Options:
+  --demo           start on the built-in demo service
+  --demo-fresh     the same, from clean data
+  --live <ID>      open that live's dashboard once logged in (its chat when
+                   it is someone else's)
+  --blank          show an empty page (the memory benchmark's baseline)
+  --measure-ui     the page logs its frame times and the chat it took in
+                   (the chat benchmark)
+  -V, --version    print the version and exit
+  -h, --help       print this and exit
+
+Without an option onair reopens the service it last used, logged in from
+the OS keyring.
+
+Environment:
+  ONAIR_DEMO_ADMIN_TOKEN   the demo service's operator token
+  ONAIR_GPU=1              WebKit's GPU compositing (Linux; off by default)
+";
+
+impl Cli {
+    /// Reads the flags; `demo_admin_token` comes from the environment. An
+    /// unknown flag, or `--live` without an id, is refused in words.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let mut o = Options {
             tray: true,
-            ..Self::default()
+            ..Options::default()
         };
         let mut args = args.into_iter();
         while let Some(a) = args.next() {
             match a.as_str() {
-                "--live" => o.open_live = args.next().filter(|id| !id.is_empty()),
+                "--live" => {
+                    let id = args
+                        .next()
+                        .filter(|id| !id.is_empty() && !id.starts_with('-'));
+                    o.open_live = Some(id.ok_or("--live needs a live's id")?);
+                }
                 "--blank" => o.blank = true,
                 "--measure-ui" => o.measure_ui = true,
                 "--demo" => o.demo = true,
@@ -83,10 +125,12 @@ impl Options {
                     o.demo = true;
                     o.demo_fresh = true;
                 }
-                _ => {}
+                "--help" | "-h" => return Ok(Cli::Help),
+                "--version" | "-V" => return Ok(Cli::Version),
+                other => return Err(format!("unknown option {other:?}")),
             }
         }
-        o
+        Ok(Cli::Run(o))
     }
 }
 
@@ -413,8 +457,22 @@ pub fn tune_js_heap() {
 /// Starts the app (the binary's `main`).
 pub fn run() {
     since_start_ms();
+    let mut options = match Cli::parse(std::env::args().skip(1)) {
+        Ok(Cli::Run(options)) => options,
+        Ok(Cli::Help) => {
+            print!("{USAGE}");
+            return;
+        }
+        Ok(Cli::Version) => {
+            println!("onair {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Err(why) => {
+            eprint!("onair: {why}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
     init_logging();
-    let mut options = Options::parse(std::env::args().skip(1));
     options.demo_admin_token = std::env::var("ONAIR_DEMO_ADMIN_TOKEN").ok();
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::default());
     let app =
@@ -473,15 +531,34 @@ mod tests {
         assert_eq!(std::env::var("JSC_heapGrowthMaxIncrease").unwrap(), "1.0");
     }
 
+    fn run_with(args: &[&str]) -> Options {
+        match Cli::parse(args.iter().map(|a| a.to_string())) {
+            Ok(Cli::Run(o)) => o,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
     #[test]
     fn options() {
-        let o = Options::parse(["--demo-fresh".to_owned()]);
+        let o = run_with(&["--demo-fresh"]);
         assert!(o.demo && o.demo_fresh);
-        let plain = Options::parse(Vec::new());
+        let plain = run_with(&[]);
         assert!(!plain.demo && plain.tray && !plain.blank);
-        let o = Options::parse(["--demo", "--live", "L1", "--blank"].map(String::from));
+        let o = run_with(&["--demo", "--live", "L1", "--blank"]);
         assert_eq!(o.open_live.as_deref(), Some("L1"));
         assert!(o.demo && o.blank && !o.measure_ui);
-        assert!(Options::parse(["--measure-ui".to_owned()]).measure_ui);
+        assert!(run_with(&["--measure-ui"]).measure_ui);
+        let parse = |args: &[&str]| Cli::parse(args.iter().map(|a| a.to_string()));
+        assert_eq!(parse(&["--version"]), Ok(Cli::Version));
+        assert_eq!(parse(&["--demo", "-V"]), Ok(Cli::Version));
+        assert_eq!(parse(&["-h"]), Ok(Cli::Help));
+        assert_eq!(parse(&["--help", "--nonsense"]), Ok(Cli::Help));
+        // Bad input is refused in words, never ignored.
+        assert_eq!(parse(&["--dmo"]), Err("unknown option \"--dmo\"".into()));
+        assert_eq!(parse(&["--live"]), Err("--live needs a live's id".into()));
+        assert_eq!(
+            parse(&["--live", "--demo"]),
+            Err("--live needs a live's id".into())
+        );
     }
 }
