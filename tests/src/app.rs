@@ -37,6 +37,28 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("its address").port()
 }
 
+/// A free port whose next port is free too (tauri-driver listens on the
+/// first and starts WebKitWebDriver on the second: a taken second port
+/// leaves the driver unable to reach it).
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = first.local_addr().expect("its address").port();
+        let Some(next) = port.checked_add(1) else {
+            continue;
+        };
+        let v4 = std::net::TcpListener::bind(("127.0.0.1", next)).is_ok();
+        // No IPv6 on the machine is no conflict; a taken port is.
+        let v6 = std::net::TcpListener::bind(format!("[::1]:{next}"))
+            .map_or_else(|e| e.kind() != std::io::ErrorKind::AddrInUse, |_| true);
+        drop(first);
+        if v4 && v6 {
+            return port;
+        }
+    }
+    panic!("no two free ports side by side on loopback");
+}
+
 /// tauri-driver in its own process group, stopped with the group.
 #[derive(Debug)]
 pub struct Driver {
@@ -56,7 +78,7 @@ impl Driver {
     /// As [`Driver::start`], the scripted browser trusting `cacert` (a
     /// login server's certificate) instead of the demo service's.
     pub fn start_trusting(home: &Path, user: &str, admin_token: &str, cacert: &Path) -> Self {
-        let port = free_port();
+        let port = free_port_pair();
         let log = std::fs::File::create(home.join(format!("driver-{user}.log")))
             .expect("the driver's log file");
         let mut cmd = Command::new(driver_path());
