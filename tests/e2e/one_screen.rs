@@ -298,6 +298,92 @@ async fn every_screen(c: &Client, lang: &str, live_title: &str, chat: u32) {
     text_until(c, "user", |t| !t.is_empty()).await;
 }
 
+/// A channel named with one 300-letter word and a live titled with a
+/// right-to-left override: the name wraps inside its card, the override
+/// shows as a mark instead of reversing the title, the description shows
+/// on one line, cut, and nothing scrolls sideways.
+async fn strangers_text_stays_in_its_box(c: &Client, home: &Path) {
+    let long_name = "W".repeat(300);
+    let made = operator_post(
+        home,
+        "/admin/channel",
+        json!({"channelId": "streamer-long", "ownerId": "streamer", "channelName": long_name}),
+    )
+    .await;
+    assert!(matches!(made, 200 | 201), "the channel: {made}");
+    let streamer = login_as(home, "streamer", "streamer").await;
+    let description = "A long description of the live, which goes on and on. ".repeat(8);
+    let input: onair_api::CreateLive = serde_json::from_value(
+        json!({"title": "\u{202E}evil moderator", "description": description}),
+    )
+    .unwrap();
+    streamer.create_live("streamer-long", &input).await.unwrap();
+    click(c, "back").await;
+    c.refresh().await.unwrap();
+    text_until(c, "user", |t| !t.is_empty()).await;
+    let channel = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//button[contains(@class,'channel')][contains(., 'WWWWWWWW')]",
+        ))
+        .await
+        .unwrap();
+    click_on(c, &channel, "the long-named channel").await;
+    let title = text_until(c, "live-row", |t| t.contains("evil moderator")).await;
+    assert!(
+        title.contains("‹RLO›evil moderator"),
+        "the override is obeyed: {title}"
+    );
+    let v = c
+        .execute(
+            "const name = [...document.querySelectorAll('.channel .name')].find((e) => e.textContent.startsWith('WWWW'));
+             const card = name.closest('button').getBoundingClientRect();
+             const n = name.getBoundingClientRect();
+             const d = document.querySelector('[data-testid=live-description]');
+             const row = d.closest('button').getBoundingClientRect();
+             const r = d.getBoundingClientRect();
+             return { inCard: n.left >= card.left && n.right <= card.right + 0.5 && n.bottom <= card.bottom + 0.5,
+                      descInRow: r.right <= row.right + 0.5, descCut: d.scrollWidth > d.clientWidth,
+                      descLines: Math.round(r.height / parseFloat(getComputedStyle(d).lineHeight)) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        v,
+        json!({"inCard": true, "descInRow": true, "descCut": true, "descLines": 1}),
+        "strangers' text out of its box"
+    );
+    screenshot(c, "ja-long-names").await;
+    nothing_sideways(c, "long names").await;
+    // The dashboard shows the description too, and the title's mark.
+    click(c, "live-row").await;
+    find(c, "description").await;
+    // Its whole text (WebDriver's visible text of a cut line is empty).
+    let text = c
+        .execute(
+            "return document.querySelector('[data-testid=description]').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        text.as_str()
+            .is_some_and(|t| t.starts_with("A long description")),
+        "{text}"
+    );
+    screenshot(c, "ja-long-dashboard").await;
+    let h2 = c
+        .find(Locator::Css("#live-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(h2.starts_with("‹RLO›"), "{h2}");
+}
+
 /// Chooses a language in the settings; the page starts again in it.
 async fn choose_language(c: &Client, lang: &str, settings_word: &str) {
     click(c, "settings").await;
@@ -490,6 +576,7 @@ async fn one_screen_from_the_keyboard_in_three_languages() {
     press(&c, &[ENTER]).await;
     text_until(&c, "status", |t| t == "終了").await;
     focus_on(&c, "start").await;
+    strangers_text_stays_in_its_box(&c, home).await;
     close_app(c).await;
     drop(driver);
     assert_accessible();

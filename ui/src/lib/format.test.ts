@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, count, elapsed, localInputToRfc3339, timeOfDay, when } from "./format";
+import { clock, count, elapsed, localInputToRfc3339, shown, timeOfDay, when } from "./format";
 
 describe("elapsed", () => {
   it("formats minutes and hours", () => {
@@ -49,5 +49,14 @@ describe("timeOfDay", () => {
   it("shows a message's time with seconds, or nothing for a bad date", () => {
     expect(timeOfDay("2026-11-21T10:00:05Z", "en")).toMatch(/:05/);
     expect(timeOfDay("yesterday", "en")).toBe("");
+  });
+});
+
+describe("shown", () => {
+  it("shows directional controls instead of obeying them", () => {
+    expect(shown("\u202Elive moderator")).toBe("‹RLO›live moderator");
+    expect(shown("a\u2066b\u2069c\u202Dd\u202C")).toBe("a‹LRI›b‹PDI›c‹LRO›d‹PDF›");
+    // Right-to-left text itself is untouched: only the controls are shown.
+    expect(shown("שלום hello 안녕")).toBe("שלום hello 안녕");
   });
 });

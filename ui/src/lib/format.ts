@@ -76,3 +76,25 @@ export function localInputToRfc3339(value: string): string | null {
   const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
   return `${local}${sign}${two(off / 60)}:${two(off % 60)}`;
 }
+
+/** Unicode's explicit directional formatting characters (UAX #9 §2.1-2.2:
+ * embeddings, overrides, isolates and their ends), by name. */
+const BIDI: Record<string, string> = {
+  "\u202A": "LRE",
+  "\u202B": "RLE",
+  "\u202C": "PDF",
+  "\u202D": "LRO",
+  "\u202E": "RLO",
+  "\u2066": "LRI",
+  "\u2067": "RLI",
+  "\u2068": "FSI",
+  "\u2069": "PDI",
+};
+
+/** A stranger's text (chat, titles, channel names, descriptions) as it is
+ * shown: its directional controls as visible marks (‹RLO›) rather than
+ * obeyed, so an override cannot reverse what follows it ("evil" read as
+ * "live"). The element holding it is isolated too (`dir="auto"`). */
+export function shown(text: string): string {
+  return text.replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => `‹${BIDI[c]}›`);
+}
