@@ -6,7 +6,7 @@
  * appears because the user acted (a dialog's safe choice, the next step),
  * never for what appears by itself. */
 export function focusHere(node: HTMLElement) {
-  queueMicrotask(() => node.focus({ preventScroll: false }));
+  queueMicrotask(() => node.focus());
 }
 
 /** After a change that may have removed the focused control: `to` takes
