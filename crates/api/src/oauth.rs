@@ -55,6 +55,11 @@ pub enum OAuthErrorCode {
     AccessDenied,
     UnsupportedResponseType,
     ServerError,
+    /// RFC 6749 §4.1.2.1: overloaded for now; onair's reference service
+    /// also answers it, with 429 and `Retry-After`, at the token endpoint
+    /// to an address that has failed too often (RFC 6749 §5.2 allows
+    /// registered extension codes).
+    TemporarilyUnavailable,
 }
 
 impl OAuthErrorCode {
@@ -71,6 +76,7 @@ impl OAuthErrorCode {
             OAuthErrorCode::AccessDenied => "access_denied",
             OAuthErrorCode::UnsupportedResponseType => "unsupported_response_type",
             OAuthErrorCode::ServerError => "server_error",
+            OAuthErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }

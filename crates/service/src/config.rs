@@ -79,6 +79,85 @@ pub struct Config {
     /// Standard OAuth 2.0 / OpenID Connect servers whose access tokens the
     /// API accepts too (`--trust-issuer`).
     pub trust: TrustConfig,
+    /// The HTTPS listener's connections and requests: caps and timeouts.
+    pub http: HttpLimits,
+    /// How fast passwords, client secrets, grants and the admin token may
+    /// be guessed.
+    pub throttle: ThrottleConfig,
+}
+
+/// What one client may hold of the HTTPS listener, and for how long
+/// (issue 19: a flood of idle connections locked everyone out). The
+/// defaults are written in the README; each is a flag.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Open connections at most (`--max-connections`); also kept under the
+    /// open-files limit, with room for the database, the ingest and HLS.
+    /// More are accepted and closed at once.
+    pub max_connections: usize,
+    /// Open connections at most from one address, an IPv6 /64 counting as
+    /// one (`--max-connections-per-peer`).
+    pub max_per_peer: usize,
+    /// From TCP accept to a finished TLS handshake (`--handshake-timeout`).
+    pub handshake_timeout: Duration,
+    /// A connection that sends and receives nothing for this long is closed
+    /// (`--idle-timeout`): between HTTP/1.1 requests, an HTTP/2 connection
+    /// with nothing to do, a client that connected and said nothing.
+    pub idle_timeout: Duration,
+    /// A request's head, from its first byte, at most (`--header-timeout`).
+    pub header_timeout: Duration,
+    /// A request's body, whole, at most (`--body-timeout`); then 408.
+    pub body_timeout: Duration,
+    /// Concurrent HTTP/2 streams of one connection.
+    pub max_streams: u32,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4_096,
+            max_per_peer: 128,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_streams: 100,
+        }
+    }
+}
+
+/// Limits on guessing (issue 19), each a flag. Failed attempts count, not
+/// successful ones, so a client that knows its secrets is never slowed.
+#[derive(Debug, Clone)]
+pub struct ThrottleConfig {
+    /// Failed sign-ins on the login form per client address per minute
+    /// (`--login-failures`), the first ones at once.
+    pub login_per_minute: u32,
+    /// Failed client authentications, codes, verifiers and refresh tokens
+    /// at the token and revocation endpoints per address per minute
+    /// (`--token-failures`).
+    pub token_per_minute: u32,
+    /// Wrong admin tokens per address per minute (`--admin-failures`).
+    pub admin_per_minute: u32,
+    /// Failures of one account (user name, client id) from anywhere after
+    /// which it is locked (`--lockout-after`): 1 s, doubling with each
+    /// further failure, to at most `lockout_max` (`--lockout-max`). The
+    /// lock does not apply to addresses the account has signed in from,
+    /// so an attacker cannot lock a real user out.
+    pub lockout_after: u32,
+    pub lockout_max: Duration,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            login_per_minute: 10,
+            token_per_minute: 30,
+            admin_per_minute: 10,
+            lockout_after: 5,
+            lockout_max: Duration::from_secs(300),
+        }
+    }
 }
 
 /// Other login servers the API trusts ([`crate::trust`]).
@@ -123,6 +202,8 @@ pub struct IngestConfig {
     pub listen: Option<SocketAddr>,
     /// Open RTMP connections at most; more are closed at once.
     pub max_connections: usize,
+    /// Open RTMP connections at most from one address (an IPv6 /64 as one).
+    pub max_per_peer: usize,
     /// Bytes a connection may send without completing an RTMP message: the
     /// largest message (a key frame) it may send, and so the bound of its
     /// buffers.
@@ -146,6 +227,7 @@ impl Default for IngestConfig {
         Self {
             listen: None,
             max_connections: 1_000,
+            max_per_peer: 32,
             max_message_bytes: 8 * 1024 * 1024,
             publish_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(10),
@@ -173,6 +255,8 @@ impl Config {
             rtmp_url: None,
             ingest: IngestConfig::default(),
             trust: TrustConfig::default(),
+            http: HttpLimits::default(),
+            throttle: ThrottleConfig::default(),
         }
     }
 

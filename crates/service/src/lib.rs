@@ -31,6 +31,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod crypto;
 pub mod db;
 pub mod domain;
@@ -42,11 +43,14 @@ pub mod sim;
 pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 pub mod tls;
 pub mod trust;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, IngestConfig, Simulation, Storage, Tls, TrustConfig};
+pub use config::{
+    Config, HttpLimits, IngestConfig, Simulation, Storage, ThrottleConfig, Tls, TrustConfig,
+};
 pub use error::{ApiError, StartError};
 pub use server::{serve, Running, Service};
 pub use state::AppState;

@@ -50,6 +50,30 @@ OPTIONS:
                          introspect (secret: ONAIR_TRUST_CLIENT_SECRET)
     --trust-ca FILE      PEM certificate(s) to trust for those servers,
                          besides the platform's roots
+
+  Connections (HTTPS; the RTMP ingest shares the caps' rules):
+    --max-connections N  open HTTPS connections at most (default 4096,
+                         lowered to fit the open-files limit); more are
+                         accepted and closed at once
+    --max-connections-per-peer N
+                         from one address, an IPv6 /64 as one (default 128)
+    --rtmp-max-connections-per-peer N
+                         RTMP connections from one address (default 32)
+    --handshake-timeout SECS  TLS handshake, at most (default 10)
+    --idle-timeout SECS  a connection moving no byte this long is closed
+                         (default 30)
+    --header-timeout SECS     a request's head, at most (default 10)
+    --body-timeout SECS  a request's body, whole, at most; then 408
+                         (default 10)
+
+  Guessing (failed attempts per client address per minute; 429 past them):
+    --login-failures N   at the login form (default 10)
+    --token-failures N   client secrets, codes, refresh tokens (default 30)
+    --admin-failures N   admin tokens (default 10)
+    --lockout-after N    an account failing N times in 15 min from anywhere
+                         is locked for addresses it never signed in from,
+                         1 s doubling per failure (default 5)
+    --lockout-max SECS   the longest such lock (default 300)
     -h, --help           this text
 
 ENVIRONMENT:
@@ -161,6 +185,42 @@ fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
                         .map_err(|e| format!("--trust-ca {file}: {e}"))?,
                 );
             }
+            "--max-connections" => {
+                cfg.http.max_connections = number(arg, value(arg)?, 1, 1_000_000)? as usize
+            }
+            "--max-connections-per-peer" => {
+                cfg.http.max_per_peer = number(arg, value(arg)?, 1, 1_000_000)? as usize
+            }
+            "--rtmp-max-connections-per-peer" => {
+                cfg.ingest.max_per_peer = number(arg, value(arg)?, 1, 1_000_000)? as usize
+            }
+            "--handshake-timeout" => {
+                cfg.http.handshake_timeout = Duration::from_secs(number(arg, value(arg)?, 1, 600)?)
+            }
+            "--idle-timeout" => {
+                cfg.http.idle_timeout = Duration::from_secs(number(arg, value(arg)?, 1, 3_600)?)
+            }
+            "--header-timeout" => {
+                cfg.http.header_timeout = Duration::from_secs(number(arg, value(arg)?, 1, 600)?)
+            }
+            "--body-timeout" => {
+                cfg.http.body_timeout = Duration::from_secs(number(arg, value(arg)?, 1, 600)?)
+            }
+            "--login-failures" => {
+                cfg.throttle.login_per_minute = number(arg, value(arg)?, 1, 100_000)? as u32
+            }
+            "--token-failures" => {
+                cfg.throttle.token_per_minute = number(arg, value(arg)?, 1, 100_000)? as u32
+            }
+            "--admin-failures" => {
+                cfg.throttle.admin_per_minute = number(arg, value(arg)?, 1, 100_000)? as u32
+            }
+            "--lockout-after" => {
+                cfg.throttle.lockout_after = number(arg, value(arg)?, 1, 100_000)? as u32
+            }
+            "--lockout-max" => {
+                cfg.throttle.lockout_max = Duration::from_secs(number(arg, value(arg)?, 1, 86_400)?)
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
     }
@@ -185,6 +245,14 @@ fn parse(args: &[String]) -> Result<(Config, SocketAddr), String> {
         .ok()
         .filter(|t| !t.is_empty());
     Ok((cfg, listen))
+}
+
+/// A whole number of a flag, within `min..=max`.
+fn number(flag: &str, text: String, min: u64, max: u64) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{flag}: a whole number from {min} to {max}")),
+    }
 }
 
 async fn shutdown_signal() {
@@ -229,6 +297,17 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // A server's usual start: the soft open-files limit (often 1,024) up
+    // to the hard one; the connection caps are then fitted under it.
+    match onair_service::conn::raise_open_files() {
+        Some(f) => tracing::info!(
+            soft_before = f.before,
+            soft_now = f.now,
+            hard = f.hard,
+            "open files limit"
+        ),
+        None => tracing::info!("no open files limit to raise"),
+    }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {

@@ -17,12 +17,12 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::config::Config;
+use crate::config::{Config, HttpLimits};
 use crate::db::Db;
 use crate::error::StartError;
 use crate::state::{AppState, Inner, LiveCache, TokenCache};
 use crate::tls::{self, TlsMaterial};
-use crate::{crypto, domain, sim};
+use crate::{conn, crypto, domain, sim};
 
 /// A prepared service instance.
 #[derive(Debug)]
@@ -32,6 +32,8 @@ pub struct Service {
     simulation: Option<crate::config::Simulation>,
     /// The RTMP ingest's listener, when there is one.
     rtmp: Option<TcpListener>,
+    /// Caps and timeouts of the HTTPS listener's connections.
+    http: HttpLimits,
 }
 
 impl Service {
@@ -41,7 +43,26 @@ impl Service {
     /// it names the service in links and as OAuth issuer unless the config
     /// gives a public URL. `rtmpPath` is built from the address the ingest
     /// really bound, unless the config gives an RTMP URL.
-    pub async fn open(config: Config, addr: SocketAddr) -> Result<Self, StartError> {
+    pub async fn open(mut config: Config, addr: SocketAddr) -> Result<Self, StartError> {
+        // Both listeners' caps under the open-files limit (issue 19).
+        let rtmp_asked = config
+            .ingest
+            .listen
+            .map_or(0, |_| config.ingest.max_connections);
+        let (https_cap, rtmp_cap) =
+            conn::fit_caps(conn::open_files(), config.http.max_connections, rtmp_asked);
+        if https_cap < config.http.max_connections || rtmp_cap < rtmp_asked {
+            tracing::warn!(
+                open_files = conn::open_files(),
+                https = https_cap,
+                rtmp = rtmp_cap,
+                "connection caps lowered to fit the open-files limit"
+            );
+        }
+        config.http.max_connections = https_cap;
+        if rtmp_asked > 0 {
+            config.ingest.max_connections = rtmp_cap;
+        }
         let tls = tls::load(&config.tls, &config.storage)?;
         let rtmp = match config.ingest.listen {
             Some(at) => Some(
@@ -90,6 +111,8 @@ impl Service {
             lives: LiveCache::default(),
             trust: crate::trust::Trust::new(&config.trust)?,
             outage_until: Default::default(),
+            throttle: crate::throttle::Throttle::new(&config.throttle),
+            body_timeout: config.http.body_timeout,
         }));
         if config.seed_demo {
             domain::admin::seed_demo(&state)
@@ -101,6 +124,7 @@ impl Service {
             tls,
             simulation: config.simulate,
             rtmp,
+            http: config.http,
         })
     }
 
@@ -161,17 +185,39 @@ impl Service {
             .tls
             .as_ref()
             .map(|t| tokio_rustls::TlsAcceptor::from(t.server.clone()));
+        let limits = self.http.clone();
+        let gate = conn::Gate::new("HTTPS", limits.max_connections, limits.max_per_peer, true);
+        tracing::info!(
+            max = gate.max(),
+            per_address = gate.per_peer(),
+            idle_s = limits.idle_timeout.as_secs_f64(),
+            "HTTPS connections"
+        );
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10));
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+            .header_read_timeout(limits.header_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(limits.max_streams);
+        // Connections watch this; when it says stop they finish their
+        // requests and close. Its `closed()` tells when the last has gone.
+        let (stopping, _) = tokio::sync::watch::channel(false);
         tokio::pin!(shutdown);
         loop {
             let (tcp, peer) = tokio::select! {
                 accepted = accept(&listener, "HTTPS") => accepted,
                 () = &mut shutdown => break,
+            };
+            let last = conn::LastActive::new();
+            let pass = match gate.admit(peer.ip(), &last) {
+                Ok(pass) => pass,
+                Err(why) => {
+                    gate.refused(peer.ip(), why);
+                    continue;
+                }
             };
             let _ = tcp.set_nodelay(true);
             let svc = router.clone().map_request(
@@ -183,40 +229,35 @@ impl Service {
             let svc = TowerToHyperService::new(svc);
             let builder = builder.clone();
             let acceptor = acceptor.clone();
-            let watcher = graceful.watcher();
+            let stop = stopping.subscribe();
+            let limits = limits.clone();
             tokio::spawn(async move {
+                let tcp = conn::Activity::new(tcp, last.clone());
                 let result = match acceptor {
                     Some(acceptor) => {
-                        match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+                        let handshake = async {
+                            tokio::select! {
+                                r = acceptor.accept(tcp) => Ok(r),
+                                () = pass.evicted() => Err(()),
+                            }
+                        };
+                        match tokio::time::timeout(limits.handshake_timeout, handshake)
                             .await
+                            .unwrap_or(Err(()))
                         {
                             Ok(Ok(stream)) => {
-                                watcher
-                                    .watch(
-                                        builder
-                                            .serve_connection_with_upgrades(
-                                                TokioIo::new(stream),
-                                                svc,
-                                            )
-                                            .into_owned(),
-                                    )
+                                serve_connection(&builder, stream, svc, stop, &pass, &last, &limits)
                                     .await
                             }
                             Ok(Err(e)) => {
                                 return tracing::debug!(%peer, error = %e, "TLS handshake failed")
                             }
-                            Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                            Err(()) => {
+                                return tracing::debug!(%peer, "no TLS handshake in time (or evicted)")
+                            }
                         }
                     }
-                    None => {
-                        watcher
-                            .watch(
-                                builder
-                                    .serve_connection_with_upgrades(TokioIo::new(tcp), svc)
-                                    .into_owned(),
-                            )
-                            .await
-                    }
+                    None => serve_connection(&builder, tcp, svc, stop, &pass, &last, &limits).await,
                 };
                 if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -231,7 +272,8 @@ impl Service {
         if let Some(sim) = sim {
             sim.abort();
         }
-        if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown())
+        let _ = stopping.send(true);
+        if tokio::time::timeout(Duration::from_secs(5), stopping.closed())
             .await
             .is_err()
         {
@@ -239,6 +281,47 @@ impl Service {
         }
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Serves one connection until it ends, the service stops, nothing
+/// moves on it for the idle timeout, or the gate gives its place to a new
+/// one (it was the idle one at the cap); the last three close it gracefully
+/// (HTTP/1.1: after the request in progress; HTTP/2: GOAWAY, then the
+/// open streams finish), and what is still open after another idle
+/// timeout is dropped.
+async fn serve_connection<I, S>(
+    builder: &auto::Builder<TokioExecutor>,
+    io: I,
+    svc: S,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    pass: &conn::Pass,
+    last: &conn::LastActive,
+    limits: &HttpLimits,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => return result,
+        () = last.idle_for(limits.idle_timeout) => {}
+        () = pass.evicted() => {}
+        _ = stop.wait_for(|stop| *stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    match tokio::time::timeout(limits.idle_timeout, conn).await {
+        Ok(result) => result,
+        Err(_) => Ok(()),
     }
 }
 
@@ -256,16 +339,20 @@ fn hls_dir(storage: &crate::config::Storage) -> std::path::PathBuf {
 }
 
 /// The next connection of `listener`. An error (out of descriptors and the
-/// like) is logged, and after 50 ms the next accept is tried.
+/// like) is logged at most once a second, and after 50 ms the next accept
+/// is tried.
 pub(crate) async fn accept(
     listener: &TcpListener,
     which: &str,
 ) -> (tokio::net::TcpStream, SocketAddr) {
+    static SAID: conn::OnceASecond = conn::OnceASecond::new();
     loop {
         match listener.accept().await {
             Ok(c) => return c,
             Err(e) => {
-                tracing::warn!(listener = which, error = %e, "accept failed");
+                if SAID.once_a_second() {
+                    tracing::warn!(listener = which, error = %e, "accept failed (said at most once a second)");
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }

@@ -51,6 +51,10 @@ pub struct Inner {
     /// Until when (service clock, ms) an operator outage lasts: the API
     /// and OAuth routes answer 503 until then (`PUT /admin/outage`).
     pub outage_until: AtomicI64,
+    /// Failed guesses counted per address and account.
+    pub throttle: crate::throttle::Throttle,
+    /// Request bodies: size and time (the HTTP layer reads them whole).
+    pub body_timeout: Duration,
 }
 
 impl Inner {

@@ -18,6 +18,7 @@ use crate::crypto::ct_eq;
 use crate::domain::admin::{self, NewChannel};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle::Door;
 
 /// Guards every admin route: loopback peer, then the admin bearer token.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -28,6 +29,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if !loopback {
         return ApiError::not_found("resource").into_response();
     }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    if let Err(wait) = state.throttle.check(Door::Admin, ip, None) {
+        return super::limits::too_many(super::Body::Envelope, wait);
+    }
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -35,6 +44,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if !ct_eq(token.trim(), &state.admin_token) {
+        state.throttle.failed(Door::Admin, ip, None);
         return ApiError::unauthorized("admin token required").into_response();
     }
     next.run(req).await

@@ -8,6 +8,8 @@ pub mod admin;
 pub mod api;
 /// Extractors that answer bad input with 400 envelopes.
 pub mod extract;
+/// Request bodies read whole, bounded in size and time; refusals.
+pub mod limits;
 /// Authorization server endpoints and the login page.
 pub mod oauth;
 /// The OpenAPI 3 document built from the route table.
@@ -176,18 +178,21 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// The router of the whole service; tests call it with `oneshot`.
 pub fn app(state: AppState) -> Router {
-    let mut public = Router::new();
-    let mut admin_routes = Router::new();
+    let mut router = Router::new();
     for e in endpoints() {
-        match e.security {
-            Security::Admin => admin_routes = admin_routes.route(e.path, e.route),
-            _ => public = public.route(e.path, e.route),
+        let mut route = e.route;
+        if e.security == Security::Admin {
+            route = route.layer(middleware::from_fn_with_state(state.clone(), admin::guard));
         }
+        // Outermost: the body is read (or refused) before anything answers.
+        let rule = limits::BodyRule {
+            answers: e.response.0,
+            timeout: state.body_timeout,
+        };
+        route = route.layer(middleware::from_fn_with_state(rule, limits::read_body));
+        router = router.route(e.path, route);
     }
-    let admin_routes =
-        admin_routes.route_layer(middleware::from_fn_with_state(state.clone(), admin::guard));
-    public
-        .merge(admin_routes)
+    router
         .fallback(|| async { ApiError::not_found("resource") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(middleware::from_fn_with_state(

@@ -4,15 +4,19 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use onair_api::oauth::{OAuthError, OAuthErrorCode};
 use onair_api::{AuthServerMetadata, ProtectedResourceMetadata, Secret};
 use serde::Deserialize;
+use std::net::IpAddr;
 
+use super::extract::PeerIp;
+use super::limits;
 use crate::auth::{self, AuthorizeError, AuthorizeParams, AuthorizeRequest, ClientAuth, Grant};
 use crate::state::AppState;
+use crate::throttle::Door;
 
 /// `GET /oauth/authorize`: the login page (RFC 6749 §4.1.1).
 pub async fn authorize_page(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
@@ -44,10 +48,17 @@ pub struct LoginForm {
 
 /// `POST /oauth/authorize`: checks the password; 302 to the client with
 /// `code` and the unchanged `state`, or the form again with an error.
+/// Failed sign-ins are counted per address and per user name
+/// ([`crate::throttle`]); past the limits the form comes back with 429.
 pub async fn authorize_submit(
     State(state): State<AppState>,
-    Form(form): Form<LoginForm>,
+    PeerIp(ip): PeerIp,
+    body: axum::body::Bytes,
 ) -> Response {
+    let form: LoginForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(_) => return error_page("The login form is malformed."),
+    };
     let req = match auth::check_authorize(&state, form.params).await {
         Ok(req) => req,
         Err(AuthorizeError::Page(msg)) => return error_page(&msg),
@@ -56,13 +67,33 @@ pub async fn authorize_submit(
     if form.action == "cancel" {
         return redirect(&auth::deny(&state, &req));
     }
-    match auth::login(&state, &req, &form.username, form.password.expose()).await {
-        Ok(Some(to)) => redirect(&to),
-        Ok(None) => login_page(
+    let user = form.username.trim();
+    if let Err(wait) = state.throttle.check(Door::Login, ip, Some(user)) {
+        let secs = wait.seconds();
+        let mut r = login_page(
             &req,
-            Some("Wrong user name or password."),
-            StatusCode::UNAUTHORIZED,
-        ),
+            Some(&format!(
+                "Too many failed sign-ins. Try again in {secs} seconds."
+            )),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return r;
+    }
+    match auth::login(&state, &req, &form.username, form.password.expose()).await {
+        Ok(Some(to)) => {
+            state.throttle.succeeded(Door::Login, ip, user);
+            redirect(&to)
+        }
+        Ok(None) => {
+            state.throttle.failed(Door::Login, ip, Some(user));
+            login_page(
+                &req,
+                Some("Wrong user name or password."),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
         Err(e) => login_page(&req, Some(&e.message), StatusCode::INTERNAL_SERVER_ERROR),
     }
 }
@@ -123,8 +154,13 @@ fn page(status: StatusCode, body: &str) -> Response {
 }
 
 fn error_page(message: &str) -> Response {
+    message_page(StatusCode::BAD_REQUEST, message)
+}
+
+/// A page that says why the request cannot go on.
+pub fn message_page(status: StatusCode, message: &str) -> Response {
     page(
-        StatusCode::BAD_REQUEST,
+        status,
         &format!(
             "<h1>Cannot sign in</h1><p role=\"alert\">{}</p>",
             escape(message)
@@ -291,7 +327,7 @@ fn token_error(e: OAuthError) -> Response {
     no_store((status, Json(e)).into_response())
 }
 
-fn no_store(mut r: Response) -> Response {
+pub(crate) fn no_store(mut r: Response) -> Response {
     // RFC 6749 §5.1.
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -302,18 +338,62 @@ fn no_store(mut r: Response) -> Response {
 
 async fn run_token(
     state: &AppState,
+    ip: IpAddr,
     auth: Result<ClientAuth, OAuthError>,
     p: &TokenParams,
 ) -> Response {
-    let result = async {
+    guarded(state, ip, auth, |client| async move {
         let grant = p.grant()?;
+        auth::token(state, &client, grant).await.map(Some)
+    })
+    .await
+}
+
+/// The token and revocation endpoints' guard ([`crate::throttle`]): an
+/// address or client id that failed too often is refused with 429 before
+/// anything is checked; a wrong client secret, code, verifier or token
+/// counts as a failure.
+async fn guarded<T, F, Fut>(
+    state: &AppState,
+    ip: IpAddr,
+    auth: Result<ClientAuth, OAuthError>,
+    then: F,
+) -> Response
+where
+    T: serde::Serialize,
+    F: FnOnce(auth::Client) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, OAuthError>>,
+{
+    let client_id = auth
+        .as_ref()
+        .ok()
+        .and_then(|a| a.client_id.clone())
+        .unwrap_or_default();
+    if let Err(wait) = state.throttle.check(Door::Token, ip, Some(&client_id)) {
+        return limits::too_many(super::Body::Json, wait);
+    }
+    let result = async {
         let client = auth::authenticate_client(state, &auth?).await?;
-        auth::token(state, &client, grant).await
+        then(client).await
     }
     .await;
     match result {
-        Ok(t) => no_store(Json(t).into_response()),
-        Err(e) => token_error(e),
+        Ok(answer) => {
+            state.throttle.succeeded(Door::Token, ip, &client_id);
+            match answer {
+                Some(t) => no_store(Json(t).into_response()),
+                None => no_store(StatusCode::OK.into_response()),
+            }
+        }
+        Err(e) => {
+            if matches!(
+                e.error,
+                OAuthErrorCode::InvalidClient | OAuthErrorCode::InvalidGrant
+            ) {
+                state.throttle.failed(Door::Token, ip, Some(&client_id));
+            }
+            token_error(e)
+        }
     }
 }
 
@@ -332,6 +412,7 @@ fn form_params(body: &[u8]) -> Result<TokenParams, OAuthError> {
 /// `client_id` alone for a public client with PKCE.
 pub async fn token_rfc(
     State(state): State<AppState>,
+    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -340,13 +421,14 @@ pub async fn token_rfc(
         Err(e) => return token_error(e),
     };
     let auth = client_auth(&headers, &p);
-    run_token(&state, auth, &p).await
+    run_token(&state, ip, auth, &p).await
 }
 
 /// `GET /prism/v1/service/oauth2/token` (spec §2): client credentials in
 /// `x-prism-client-id` / `x-prism-client-secret`, the rest in the query.
 pub async fn token_prism(
     State(state): State<AppState>,
+    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -372,13 +454,14 @@ pub async fn token_prism(
         }),
         None => client_auth(&headers, &p),
     };
-    run_token(&state, auth, &p).await
+    run_token(&state, ip, auth, &p).await
 }
 
 /// `POST /oauth/revoke` (RFC 7009 §2.1): 200 whether or not the token was
 /// known (§2.2).
 pub async fn revoke(
     State(state): State<AppState>,
+    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -386,19 +469,20 @@ pub async fn revoke(
         Ok(p) => p,
         Err(e) => return token_error(e),
     };
-    let result = async {
-        let token =
-            p.token.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
-                OAuthError::new(OAuthErrorCode::InvalidRequest, "token is required")
-            })?;
-        let client = auth::authenticate_client(&state, &client_auth(&headers, &p)?).await?;
-        auth::revoke(&state, &client, token.expose()).await
-    }
-    .await;
-    match result {
-        Ok(()) => no_store(StatusCode::OK.into_response()),
-        Err(e) => token_error(e),
-    }
+    let Some(token) = p.token.clone().filter(|t| !t.is_empty()) else {
+        return token_error(OAuthError::new(
+            OAuthErrorCode::InvalidRequest,
+            "token is required",
+        ));
+    };
+    let auth = client_auth(&headers, &p);
+    let state = &state;
+    guarded(state, ip, auth, |client| async move {
+        auth::revoke(state, &client, token.expose())
+            .await
+            .map(|()| None::<()>)
+    })
+    .await
 }
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3).

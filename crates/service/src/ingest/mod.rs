@@ -36,7 +36,7 @@ pub mod rtmp;
 pub mod transcode;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -58,8 +58,8 @@ pub struct Ingest {
     /// Serialises the signal transitions (admit, lose, restore, time out)
     /// with their database writes, so a live's timeline keeps their order.
     pub(crate) transitions: tokio::sync::Mutex<()>,
-    /// Open RTMP connections.
-    pub(crate) connections: AtomicUsize,
+    /// Open RTMP connections, in all and per address.
+    pub(crate) gate: Arc<crate::conn::Gate>,
     next_id: AtomicU64,
 }
 
@@ -148,18 +148,23 @@ impl Ingest {
     pub fn new(config: IngestConfig, hls_dir: std::path::PathBuf) -> Self {
         let _ = std::fs::remove_dir_all(&hls_dir);
         Self {
-            config,
             hls_dir,
             state: RwLock::default(),
             transitions: tokio::sync::Mutex::new(()),
-            connections: AtomicUsize::new(0),
+            gate: crate::conn::Gate::new(
+                "RTMP",
+                config.max_connections,
+                config.max_per_peer,
+                false,
+            ),
             next_id: AtomicU64::new(1),
+            config,
         }
     }
 
     /// RTMP connections open now.
     pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::Acquire)
+        self.gate.open()
     }
 
     /// A new id for a connection.

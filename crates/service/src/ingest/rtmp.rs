@@ -11,13 +11,14 @@
 //! goes silent for [`IngestConfig::idle_timeout`], or sends more than
 //! [`IngestConfig::max_message_bytes`] without completing a message, is
 //! dropped; so is every connection past
-//! [`IngestConfig::max_connections`]. Log lines name a key by its last 4
+//! [`IngestConfig::max_connections`], or past
+//! [`IngestConfig::max_per_peer`] from one address ([`crate::conn::Gate`],
+//! the HTTPS listener's rule too). Log lines name a key by its last 4
 //! characters ([`super::key_hint`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,17 +60,22 @@ pub async fn run(state: AppState, listener: TcpListener, shutdown: impl Future<O
             }
             () = &mut shutdown => break,
         };
-        let ingest = &state.ingest;
-        if ingest.connections.load(Ordering::Acquire) >= ingest.config.max_connections {
-            tracing::warn!(%peer, limit = ingest.config.max_connections, "RTMP connection refused: too many open");
-            drop(tcp);
-            continue;
-        }
-        ingest.connections.fetch_add(1, Ordering::AcqRel);
+        let pass = match state
+            .ingest
+            .gate
+            .admit(peer.ip(), &crate::conn::LastActive::new())
+        {
+            Ok(pass) => pass,
+            Err(why) => {
+                state.ingest.gate.refused(peer.ip(), why);
+                continue;
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let state = state.clone();
         let stopped = stopped.clone();
         tokio::spawn(async move {
+            let _pass = pass;
             let mut conn = Connection::new(state.clone(), peer);
             let result = conn.serve(tcp, stopped.clone()).await;
             match &result {
@@ -81,7 +87,6 @@ pub async fn run(state: AppState, listener: TcpListener, shutdown: impl Future<O
             if !*stopped.borrow() {
                 conn.leave(stopped).await;
             }
-            state.ingest.connections.fetch_sub(1, Ordering::AcqRel);
         });
     }
     let _ = stop.send(true);

@@ -2,7 +2,7 @@
 //! real TLS, an HTTPS client that trusts only its certificate, and a
 //! scripted browser for the login page.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
