@@ -950,14 +950,19 @@ async fn bad_input_is_400_never_500() {
             .body(body)
             .send()
     };
-    for body in [
-        b"{not json".to_vec(),
-        b"\xff\xfe".to_vec(),
-        vec![b' '; 70 * 1024],
-        format!("{{\"title\":\"{}\"}}", "a".repeat(70 * 1024)).into_bytes(),
+    // Malformed: 400; over 64 KiB: 413 (RFC 9110 §15.5.14), in the same
+    // envelope.
+    for (body, status) in [
+        (b"{not json".to_vec(), 400),
+        (b"\xff\xfe".to_vec(), 400),
+        (vec![b' '; 70 * 1024], 413),
+        (
+            format!("{{\"title\":\"{}\"}}", "a".repeat(70 * 1024)).into_bytes(),
+            413,
+        ),
     ] {
         let r = raw(body).await.unwrap();
-        assert_eq!(r.status(), 400);
+        assert_eq!(r.status(), status);
         assert_eq!(
             r.json::<Value>().await.unwrap()["errorName"],
             "INVALID_PARAMETER"
@@ -1452,6 +1457,224 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
     ] {
         assert!(components.contains_key(name), "{name}");
     }
+}
+
+/// Asserts that `resp`'s status is documented for `method path` and that
+/// its content is of a documented type; returns the status.
+async fn documented(doc: &Value, method: &str, path: &str, resp: reqwest::Response) -> u16 {
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get("content-type").map(|v| {
+        v.to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned()
+    });
+    let body = resp.bytes().await.unwrap();
+    let op = &doc["paths"][path][method];
+    let answer = &op["responses"][status.to_string()];
+    assert!(
+        answer.is_object(),
+        "{method} {path} answered {status}, which its document leaves out: {}",
+        String::from_utf8_lossy(&body)
+    );
+    match answer["content"].as_object() {
+        Some(types) => {
+            let ct = content_type.unwrap_or_default();
+            assert!(
+                types.contains_key(&ct),
+                "{method} {path} {status}: {ct} is not among {:?}",
+                types.keys().collect::<Vec<_>>()
+            );
+            if ct == "application/json" {
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                let schema = types[&ct]["schema"]["$ref"].as_str().unwrap_or("");
+                if schema.ends_with("/EnvelopeBase") || schema.is_empty() && status >= 400 {
+                    assert!(v.get("success").is_some(), "{method} {path} {status}: {v}");
+                }
+                if schema.ends_with("/OAuthError") {
+                    assert!(v["error"].is_string(), "{method} {path} {status}: {v}");
+                }
+            }
+        }
+        None => assert!(
+            body.is_empty(),
+            "{method} {path} {status}: a body the document does not give: {}",
+            String::from_utf8_lossy(&body)
+        ),
+    }
+    status
+}
+
+#[tokio::test]
+async fn openapi_documents_every_answer_the_routes_give() {
+    let svc = TestService::start_with(|c| {
+        c.throttle.login_per_minute = 1;
+        c.throttle.token_per_minute = 1;
+        c.throttle.admin_per_minute = 1;
+    })
+    .await;
+    let doc: Value = svc
+        .http
+        .get(svc.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = svc.login("streamer").await;
+    let live = svc
+        .create_live(&t.access, "streamer-main", "Documented")
+        .await;
+    let concrete = |path: &str| {
+        path.replace("{liveId}", &live)
+            .replace("{channelId}", "streamer-main")
+            .replace("{messageId}", "1")
+            .replace("{userId}", "viewer")
+            .replace("{sessionId}", "x")
+            .replace("{segment}", "0.ts")
+            .replace("{rendition}", "720p")
+            .replace("{file}", "index.m3u8")
+    };
+    let stranger = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(svc.cert_pem.as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from([127, 0, 0, 9]))
+        .build()
+        .unwrap();
+    let mut seen: std::collections::BTreeSet<(String, u16)> = Default::default();
+    let endpoints = onair_service::http::endpoints();
+    for e in &endpoints {
+        let m = e.method.as_str().to_lowercase();
+        let url = svc.url(&concrete(e.path));
+        let with_body = e.request.0 != onair_service::http::Body::None;
+        let json_body = matches!(
+            e.request.0,
+            onair_service::http::Body::Json | onair_service::http::Body::Envelope
+        );
+        // Without credentials from elsewhere (the admin token's count at
+        // home is kept for the end).
+        let mut tries: Vec<reqwest::RequestBuilder> = vec![
+            svc.http.request(Method::OPTIONS, &url),
+            stranger.request(e.method.clone(), &url),
+        ];
+        let authed = |r: reqwest::RequestBuilder| match e.security {
+            onair_service::http::Security::User => r.header("x-prism-access-token", &t.access),
+            onair_service::http::Security::Admin => r.bearer_auth(&svc.admin_token),
+            onair_service::http::Security::Public => r,
+        };
+        tries.push(
+            authed(svc.http.request(e.method.clone(), &url)).body(if json_body {
+                "{}"
+            } else {
+                ""
+            }),
+        );
+        if json_body {
+            tries.push(authed(svc.http.request(e.method.clone(), &url)).body("{"));
+        }
+        if with_body {
+            tries
+                .push(authed(svc.http.request(e.method.clone(), &url)).body("x".repeat(70 * 1024)));
+        }
+        for r in tries {
+            let status = documented(&doc, &m, e.path, r.send().await.unwrap()).await;
+            seen.insert((format!("{m} {}", e.path), status));
+        }
+    }
+    // During an outage every route but the operator's answers 503.
+    svc.admin(Method::PUT, "/admin/outage?seconds=60", None)
+        .await;
+    for e in endpoints
+        .iter()
+        .filter(|e| e.security != onair_service::http::Security::Admin)
+    {
+        let m = e.method.as_str().to_lowercase();
+        let r = svc
+            .http
+            .request(e.method.clone(), svc.url(&concrete(e.path)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(documented(&doc, &m, e.path, r).await, 503, "{m} {}", e.path);
+    }
+    svc.admin(Method::PUT, "/admin/outage?seconds=0", None)
+        .await;
+    // The OAuth routes' own failures, and the limits'.
+    let flow = AuthFlow::confidential();
+    for _ in 0..3 {
+        let r = svc
+            .http
+            .post(svc.url("/oauth/token"))
+            .basic_auth(&flow.client_id, Some("wrong"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .send()
+            .await
+            .unwrap();
+        seen.insert((
+            "post /oauth/token".into(),
+            documented(&doc, "post", "/oauth/token", r).await,
+        ));
+    }
+    for _ in 0..3 {
+        let (s, _) = {
+            let form = format!(
+                "{}&username=streamer&password=wrong&action=login",
+                AuthFlow::public().authorize_url_query()
+            );
+            let r = svc
+                .http
+                .post(svc.url("/oauth/authorize"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form)
+                .send()
+                .await
+                .unwrap();
+            (documented(&doc, "post", "/oauth/authorize", r).await, ())
+        };
+        seen.insert(("post /oauth/authorize".into(), s));
+    }
+    for _ in 0..3 {
+        let r = svc
+            .http
+            .put(svc.url("/admin/outage?seconds=0"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap();
+        seen.insert((
+            "put /admin/outage".into(),
+            documented(&doc, "put", "/admin/outage", r).await,
+        ));
+    }
+    for must in [
+        ("post /oauth/token", 401),
+        ("post /oauth/token", 429),
+        ("post /oauth/token", 413),
+        ("post /oauth/revoke", 400),
+        ("post /oauth/authorize", 401),
+        ("post /oauth/authorize", 429),
+        ("post /oauth/authorize", 413),
+        ("get /oauth/authorize", 400),
+        ("put /admin/outage", 429),
+        ("post /prism/v1/service/channel/{channelId}/live", 413),
+        ("post /prism/v1/service/channel/{channelId}/live", 400),
+        ("get /prism/v1/service/user", 401),
+        ("get /prism/v1/service/user", 405),
+    ] {
+        assert!(
+            seen.contains(&(must.0.to_owned(), must.1)),
+            "{} {} never seen: {seen:?}",
+            must.0,
+            must.1
+        );
+    }
+    svc.stop().await;
 }
 
 // ---------------------------------------------------------------- transport and storage

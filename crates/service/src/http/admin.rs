@@ -35,7 +35,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|c| c.0.ip())
         .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
     if let Err(wait) = state.throttle.check(Door::Admin, ip, None) {
-        return super::limits::too_many(super::Body::Envelope, wait);
+        return super::limits::too_many(super::Fails::Envelope, wait);
     }
     let token = req
         .headers()

@@ -25,7 +25,7 @@ use http_body_util::BodyExt;
 use onair_api::oauth::{OAuthError, OAuthErrorCode};
 use onair_api::ErrorName;
 
-use super::Body;
+use super::Fails;
 use crate::config::limits;
 use crate::error::ApiError;
 
@@ -36,8 +36,8 @@ pub const DRAIN_MAX: usize = 16 * 1024 * 1024;
 /// How a route's body is read, and how it refuses.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyRule {
-    /// What the route answers (its refusals take the same form).
-    pub answers: Body,
+    /// The form of the route's failures.
+    pub fails: Fails,
     /// The whole body, at most.
     pub timeout: Duration,
 }
@@ -51,7 +51,7 @@ pub async fn read_body(State(rule): State<BodyRule>, req: Request, next: Next) -
     let http1 = parts.version <= Version::HTTP_11;
     let too_large = || {
         refusal(
-            rule.answers,
+            rule.fails,
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(
                 "the request body is larger than {} KiB",
@@ -75,7 +75,7 @@ pub async fn read_body(State(rule): State<BodyRule>, req: Request, next: Next) -
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
                 let r = refusal(
-                    rule.answers,
+                    rule.fails,
                     StatusCode::REQUEST_TIMEOUT,
                     &format!(
                         "the request body did not arrive within {} s",
@@ -88,7 +88,7 @@ pub async fn read_body(State(rule): State<BodyRule>, req: Request, next: Next) -
             // The client went away or broke the framing: nobody to answer.
             Ok(Some(Err(_))) => {
                 return closing(
-                    refusal(rule.answers, StatusCode::BAD_REQUEST, "malformed body"),
+                    refusal(rule.fails, StatusCode::BAD_REQUEST, "malformed body"),
                     http1,
                 )
             }
@@ -131,10 +131,10 @@ fn closing(mut r: Response, http1: bool) -> Response {
 /// A refusal in the form of the route's answers: a page for the login
 /// pages, an RFC 6749 §5.2 error for the OAuth endpoints, the failure
 /// envelope (spec §1) for the rest.
-pub fn refusal(answers: Body, status: StatusCode, message: &str) -> Response {
-    match answers {
-        Body::Html => super::oauth::message_page(status, message),
-        Body::Json => {
+pub fn refusal(form: Fails, status: StatusCode, message: &str) -> Response {
+    match form {
+        Fails::Page => super::oauth::message_page(status, message),
+        Fails::OAuth => {
             let code = if status == StatusCode::TOO_MANY_REQUESTS {
                 OAuthErrorCode::TemporarilyUnavailable
             } else {
@@ -142,7 +142,7 @@ pub fn refusal(answers: Body, status: StatusCode, message: &str) -> Response {
             };
             super::oauth::no_store((status, Json(OAuthError::new(code, message))).into_response())
         }
-        Body::Envelope | Body::None | Body::Form | Body::Media(_) => {
+        Fails::Envelope | Fails::Bare => {
             let name = if status == StatusCode::TOO_MANY_REQUESTS {
                 ErrorName::RateLimited
             } else {
@@ -157,10 +157,10 @@ pub fn refusal(answers: Body, status: StatusCode, message: &str) -> Response {
 
 /// 429 with `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3) in the route's
 /// form.
-pub fn too_many(answers: Body, wait: crate::throttle::TooMany) -> Response {
+pub fn too_many(form: Fails, wait: crate::throttle::TooMany) -> Response {
     let secs = wait.seconds();
     let mut r = refusal(
-        answers,
+        form,
         StatusCode::TOO_MANY_REQUESTS,
         &format!("too many failed attempts; try again in {secs} s"),
     );

@@ -98,11 +98,108 @@ pub struct Endpoint {
     pub optional_api: Option<OptionalApi>,
     pub request: (Body, Option<BodySchema>),
     pub response: (Body, Option<BodySchema>),
+    /// Failures of this route's own, besides those every route of its
+    /// kind gives ([`Endpoint::failures`]): status and why.
+    pub errors: &'static [(u16, &'static str)],
     pub route: MethodRouter<AppState>,
 }
 
+/// The form of a route's failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fails {
+    /// The failure envelope (spec §1).
+    Envelope,
+    /// An RFC 6749 §5.2 error object.
+    OAuth,
+    /// An HTML page (the login pages).
+    Page,
+    /// Nothing but the status.
+    Bare,
+}
+
+/// One answer other than success: status, form, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    pub status: u16,
+    pub form: Fails,
+    pub why: &'static str,
+}
+
+impl Endpoint {
+    /// How this route fails, when it fails in its own words.
+    pub fn fails_as(&self) -> Fails {
+        match (self.response.0, self.tag) {
+            (Body::Html, _) => Fails::Page,
+            (Body::Json, "oauth") | (Body::None, "oauth") => Fails::OAuth,
+            _ => Fails::Envelope,
+        }
+    }
+
+    /// Every answer but success this route can give: its own, those of its
+    /// security, those of a body, the outage's, 405 and 500.
+    pub fn failures(&self) -> Vec<Failure> {
+        let own = self.fails_as();
+        let mut out: Vec<Failure> = Vec::new();
+        let mut add = |status: u16, form: Fails, why: &'static str| {
+            if !out.iter().any(|f| f.status == status) {
+                out.push(Failure { status, form, why });
+            }
+        };
+        for &(status, why) in self.errors {
+            add(status, own, why);
+        }
+        match self.security {
+            Security::User => {
+                for (status, why) in [
+                    (400, "a parameter is missing, malformed or out of range"),
+                    (401, "no token, or an expired or revoked one"),
+                    (403, "logged in, but not allowed to do this"),
+                    (404, "no such resource, not the caller's, or an optional API switched off (NOT_SUPPORTED)"),
+                    (409, "the state does not allow it"),
+                ] {
+                    add(status, Fails::Envelope, why);
+                }
+            }
+            Security::Admin => {
+                for (status, why) in [
+                    (400, "a parameter is missing, malformed or out of range"),
+                    (401, "not the admin token"),
+                    (404, "not from a loopback address, or no such resource"),
+                    (409, "the state does not allow it"),
+                    (429, "too many wrong admin tokens from this address; Retry-After says when to try again"),
+                ] {
+                    add(status, Fails::Envelope, why);
+                }
+            }
+            Security::Public => {}
+        }
+        if self.request.0 != Body::None {
+            add(
+                408,
+                own,
+                "the body did not arrive whole within the body timeout",
+            );
+            add(413, own, "the body is larger than 64 KiB");
+        }
+        if self.security != Security::Admin {
+            add(
+                503,
+                Fails::Envelope,
+                "an operator outage (PUT /admin/outage); Retry-After says until when",
+            );
+        }
+        add(
+            405,
+            Fails::Bare,
+            "OPTIONS and HEAD, on every path (spec §1)",
+        );
+        add(500, own, "an internal error");
+        out
+    }
+}
+
 macro_rules! ep {
-    ($m:ident $path:expr, $route:expr, $tag:literal, $sec:ident, $api:expr, $req:expr, $resp:expr, $summary:literal) => {
+    ($m:ident $path:expr, $route:expr, $tag:literal, $sec:ident, $api:expr, $req:expr, $resp:expr, $summary:literal $(, $errors:expr)?) => {
         Endpoint {
             method: Method::$m,
             path: $path,
@@ -112,10 +209,26 @@ macro_rules! ep {
             optional_api: $api,
             request: $req,
             response: $resp,
+            errors: ep!(@errors $($errors)?),
             route: $route,
         }
     };
+    (@errors) => { &[] };
+    (@errors $e:expr) => { $e };
 }
+
+/// The OAuth token and revocation endpoints' own failures.
+const TOKEN_ERRORS: &[(u16, &str)] = &[
+    (400, "RFC 6749 §5.2: invalid_request, invalid_grant, unauthorized_client, unsupported_grant_type"),
+    (401, "invalid_client: the client failed to authenticate"),
+    (429, "temporarily_unavailable: too many failures from this address or for this client; Retry-After says when to try again"),
+];
+
+/// The watch routes' own failures.
+const WATCH_ERRORS: &[(u16, &str)] = &[
+    (400, "a malformed parameter"),
+    (404, "no such live, or not one this viewer may watch"),
+];
 
 /// Every route the service answers. The router and the OpenAPI document
 /// are both built from this list.
@@ -127,11 +240,11 @@ pub fn endpoints() -> Vec<Endpoint> {
     let json = |s| (Body::Json, s);
     let o = |a| Some(a);
     vec![
-        ep!(GET "/oauth/authorize", get(oauth::authorize_page), "oauth", Public, None, none, (Body::Html, None), "Login page (RFC 6749 §4.1.1)"),
-        ep!(POST "/oauth/authorize", post(oauth::authorize_submit), "oauth", Public, None, (Body::Form, None), (Body::Html, None), "Login form: 302 to the client with code and state"),
-        ep!(POST "/oauth/token", post(oauth::token_rfc), "oauth", Public, None, (Body::Form, None), json(schema::<w::TokenResponse>()), "Token endpoint (RFC 6749 §3.2)"),
-        ep!(GET "/prism/v1/service/oauth2/token", get(oauth::token_prism), "oauth", Public, None, none, json(schema::<w::TokenResponse>()), "Token endpoint, PRISM form (spec §2)"),
-        ep!(POST "/oauth/revoke", post(oauth::revoke), "oauth", Public, None, (Body::Form, None), none, "Token revocation (RFC 7009)"),
+        ep!(GET "/oauth/authorize", get(oauth::authorize_page), "oauth", Public, None, none, (Body::Html, None), "Login page (RFC 6749 §4.1.1)", &[(302, "to the client's redirect URI with an error (RFC 6749 §4.1.2.1)"), (400, "a malformed request, or an unknown client or redirect URI: a page")]),
+        ep!(POST "/oauth/authorize", post(oauth::authorize_submit), "oauth", Public, None, (Body::Form, None), (Body::Html, None), "Login form: 302 to the client with code and state", &[(302, "to the client's redirect URI with code and state, or with error=access_denied"), (400, "a malformed form, or an unknown client or redirect URI: a page"), (401, "a wrong user name or password: the form again"), (429, "too many failed sign-ins from this address or for this account: the form again, with Retry-After")]),
+        ep!(POST "/oauth/token", post(oauth::token_rfc), "oauth", Public, None, (Body::Form, None), json(schema::<w::TokenResponse>()), "Token endpoint (RFC 6749 §3.2)", TOKEN_ERRORS),
+        ep!(GET "/prism/v1/service/oauth2/token", get(oauth::token_prism), "oauth", Public, None, none, json(schema::<w::TokenResponse>()), "Token endpoint, PRISM form (spec §2)", TOKEN_ERRORS),
+        ep!(POST "/oauth/revoke", post(oauth::revoke), "oauth", Public, None, (Body::Form, None), none, "Token revocation (RFC 7009)", TOKEN_ERRORS),
         ep!(GET "/.well-known/oauth-authorization-server", get(oauth::metadata), "oauth", Public, None, none, json(schema::<w::AuthServerMetadata>()), "Authorization server metadata (RFC 8414)"),
         ep!(GET "/.well-known/oauth-protected-resource", get(oauth::resource_metadata), "oauth", Public, None, none, json(schema::<w::ProtectedResourceMetadata>()), "Protected resource metadata (RFC 9728): the issuers whose tokens the API takes"),
         ep!(GET "/prism/v1/service/user", get(api::user), "user", User, None, none, env(schema::<w::UserData>()), "The logged-in user"),
@@ -156,12 +269,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(GET "/prism/v1/service/live/{liveId}/sessions", get(api::sessions), "stream", User, None, none, env(schema::<w::SessionList>()), "Sessions of a live, newest first (?page=&perPage=)"),
         ep!(GET "/prism/v1/service/live/{liveId}/ingest", get(api::ingest), "stream", User, None, none, env(schema::<w::IngestHealth>()), "What the RTMP ingest receives now: codecs, size, frame rate, key frames, bitrates, a verdict (INGEST; owner and chat admins)"),
         ep!(GET "/prism/v1/service/session/{sessionId}/events", get(api::events), "stream", User, None, none, env(schema::<w::EventList>()), "A session's timeline, newest first"),
-        ep!(GET "/watch/{liveId}", get(watch::page), "watch", Public, None, none, (Body::Html, None), "The watch page: title, status, player, chat (PUBLIC, LIMITED by link; PRIVATE with the owner's token)"),
-        ep!(GET "/watch/{liveId}/index.m3u8", get(watch::playlist), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The live's HLS playlist (RFC 8216), the last 6 segments; ?player= names the player"),
-        ep!(GET "/watch/{liveId}/{segment}", get(watch::segment), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "An HLS segment, {seq}.ts, while listed"),
-        ep!(GET "/watch/{liveId}/ladder/master.m3u8", get(watch::ladder_master), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The transcoding ladder's master playlist (--transcode): 1080p, 720p, 480p, no taller than the source"),
-        ep!(GET "/watch/{liveId}/ladder/{rendition}/{file}", get(watch::ladder_file), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "A rendition's playlist (index.m3u8) or segment (seg{N}.ts)"),
-        ep!(GET "/watch/{liveId}/state.json", get(watch::state), "watch", Public, None, none, json(schema::<w::WatchState>()), "What the watch page shows: title, status, viewers, and the chat after ?after="),
+        ep!(GET "/watch/{liveId}", get(watch::page), "watch", Public, None, none, (Body::Html, None), "The watch page: title, status, player, chat (PUBLIC, LIMITED by link; PRIVATE with the owner's token)", &[(404, "no such live, or not one this viewer may watch: a page")]),
+        ep!(GET "/watch/{liveId}/index.m3u8", get(watch::playlist), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The live's HLS playlist (RFC 8216), the last 6 segments; ?player= names the player", WATCH_ERRORS),
+        ep!(GET "/watch/{liveId}/{segment}", get(watch::segment), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "An HLS segment, {seq}.ts, while listed", WATCH_ERRORS),
+        ep!(GET "/watch/{liveId}/ladder/master.m3u8", get(watch::ladder_master), "watch", Public, None, none, (Body::Media("application/vnd.apple.mpegurl"), None), "The transcoding ladder's master playlist (--transcode): 1080p, 720p, 480p, no taller than the source", WATCH_ERRORS),
+        ep!(GET "/watch/{liveId}/ladder/{rendition}/{file}", get(watch::ladder_file), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "A rendition's playlist (index.m3u8) or segment (seg{N}.ts)", WATCH_ERRORS),
+        ep!(GET "/watch/{liveId}/state.json", get(watch::state), "watch", Public, None, none, json(schema::<w::WatchState>()), "What the watch page shows: title, status, viewers, and the chat after ?after=", WATCH_ERRORS),
         ep!(GET "/assets/watch.js", get(watch::script), "watch", Public, None, none, (Body::Media("text/javascript"), None), "The watch page's player (hls.js, bundled)"),
         ep!(GET "/openapi.json", get(openapi::serve), "meta", Public, None, none, (Body::Json, None), "This document"),
         ep!(POST "/admin/live/{liveId}/end", post(admin::end_live), "admin", Admin, None, none, na, "Force-end a live (ENDED_BY_SERVICE)"),
@@ -180,13 +293,14 @@ pub fn endpoints() -> Vec<Endpoint> {
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for e in endpoints() {
+        let fails = e.fails_as();
         let mut route = e.route;
         if e.security == Security::Admin {
             route = route.layer(middleware::from_fn_with_state(state.clone(), admin::guard));
         }
         // Outermost: the body is read (or refused) before anything answers.
         let rule = limits::BodyRule {
-            answers: e.response.0,
+            fails,
             timeout: state.body_timeout,
         };
         route = route.layer(middleware::from_fn_with_state(rule, limits::read_body));

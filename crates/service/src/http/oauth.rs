@@ -370,7 +370,7 @@ where
         .and_then(|a| a.client_id.clone())
         .unwrap_or_default();
     if let Err(wait) = state.throttle.check(Door::Token, ip, Some(&client_id)) {
-        return limits::too_many(super::Body::Json, wait);
+        return limits::too_many(super::Fails::OAuth, wait);
     }
     let result = async {
         let client = auth::authenticate_client(state, &auth?).await?;

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
-use super::{endpoints, Body, Security};
+use super::{endpoints, Body, Fails, Security};
 
 /// The document (built once).
 pub fn document() -> &'static Value {
@@ -30,6 +30,11 @@ fn schema_ref(name: &str) -> Value {
 
 fn build() -> Value {
     let mut components = Vec::new();
+    components.push((
+        "OAuthError".to_owned(),
+        <onair_api::oauth::OAuthError as utoipa::PartialSchema>::schema(),
+    ));
+    <onair_api::oauth::OAuthError as utoipa::ToSchema>::schemas(&mut components);
     let mut paths: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
     for e in endpoints() {
         let params: Vec<Value> = e
@@ -90,12 +95,28 @@ fn build() -> Value {
             Body::None | Body::Form => json!({"description": "OK"}),
         };
         let mut responses = json!({"200": ok});
-        if resp_kind == Body::Envelope {
-            for code in ["400", "401", "403", "404", "409"] {
-                responses[code] = json!({"description": "failure envelope", "content": {"application/json": {"schema": schema_ref("EnvelopeBase")}}});
+        for f in e.failures() {
+            let mut answer = match f.form {
+                Fails::Envelope => {
+                    json!({"description": f.why, "content": {"application/json": {"schema": schema_ref("EnvelopeBase")}}})
+                }
+                Fails::OAuth => {
+                    json!({"description": f.why, "content": {"application/json": {"schema": schema_ref("OAuthError")}}})
+                }
+                Fails::Page if f.status == 302 => {
+                    json!({"description": f.why, "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}})
+                }
+                Fails::Page => json!({"description": f.why, "content": {"text/html": {}}}),
+                Fails::Bare => json!({"description": f.why}),
+            };
+            if matches!(f.status, 429 | 503) {
+                answer["headers"] = json!({"Retry-After": {"description": "seconds to wait (RFC 9110 §10.2.3)", "schema": {"type": "integer"}}});
             }
+            if f.status == 401 && f.form == Fails::Envelope {
+                answer["headers"] = json!({"WWW-Authenticate": {"description": "RFC 6750 §3", "schema": {"type": "string"}}});
+            }
+            responses[f.status.to_string()] = answer;
         }
-        responses["405"] = json!({"description": "OPTIONS and HEAD, on every path (spec §1)"});
         op["responses"] = responses;
         paths
             .entry(e.path.to_owned())
