@@ -35,7 +35,23 @@ def disc(colour, ring=None):
     return pixel
 
 
+def avatar(back, figure):
+    """A person's silhouette (head and shoulders) on a disc: the picture the
+    reference service gives its demo users and channels."""
+    def pixel(x, y, size):
+        def dist(cx, cy):
+            return ((x - cx * (size - 1)) ** 2 + (y - cy * (size - 1)) ** 2) ** 0.5 / (size / 2)
+        def cover(d, r):
+            return max(0.0, min(1.0, (r - d) * size / 2))
+        disc = cover(dist(0.5, 0.5), 0.98)
+        person = max(cover(dist(0.5, 0.40), 0.36), cover(dist(0.5, 1.02), 0.66))
+        colour = tuple(int(b + (f - b) * person) for b, f in zip(back, figure))
+        return (*colour, int(255 * disc))
+    return pixel
+
+
 here = Path(__file__).parent
 png(here / "icon.png", 256, disc((230, 40, 55), ring=(40, 40, 48)))
 png(here / "tray-on-air.png", 64, disc((230, 40, 55), ring=(230, 40, 55)))
 png(here / "tray-off-air.png", 64, disc((150, 150, 160), ring=(150, 150, 160)))
+png(here.parent / "crates" / "service" / "assets" / "avatar.png", 96, avatar((70, 84, 110), (196, 205, 222)))

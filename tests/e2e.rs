@@ -487,6 +487,55 @@ async fn hostile_chat(c: &Client, home: &Path) {
     .unwrap();
 }
 
+/// The avatar and the channels' pictures load, through the app's
+/// `picture:` scheme; an image from any https host is refused by the
+/// page's CSP (issue 19: `img-src` is the app, `data:` and that scheme).
+async fn pictures_come_through_the_app(c: &Client) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = c
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=avatar],[data-testid=channel-picture]')]\
+                 .map(i => [i.getAttribute('data-testid'), i.currentSrc || i.src, i.complete ? i.naturalWidth : 0]);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let pics = v.as_array().cloned().unwrap_or_default();
+        let loaded = pics
+            .iter()
+            .filter(|p| p[2].as_u64().unwrap_or(0) > 0)
+            .count();
+        let kinds: Vec<&str> = pics.iter().filter_map(|p| p[0].as_str()).collect();
+        if loaded == pics.len() && kinds.contains(&"avatar") && kinds.contains(&"channel-picture") {
+            for p in &pics {
+                let src = p[1].as_str().unwrap_or("");
+                assert!(
+                    src.starts_with("picture://") || src.starts_with("http://picture.localhost/"),
+                    "{src}"
+                );
+            }
+            break;
+        }
+        assert!(Instant::now() < deadline, "pictures not loaded: {pics:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let refused = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             document.addEventListener('securitypolicyviolation', e => done(e.effectiveDirective || e.violatedDirective), {once: true});\
+             const img = new Image(); img.src = 'https://127.0.0.1:9/probe.png';\
+             setTimeout(() => done('no violation'), 5000);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        refused.as_str().unwrap_or("").starts_with("img-src"),
+        "an https image is not refused by the CSP: {refused}"
+    );
+}
+
 #[tokio::test]
 #[ignore = "end to end: needs Xvfb, a keyring session and tauri-driver (make test runs it)"]
 async fn streamer_goes_live_and_the_service_ends_it() {
@@ -506,6 +555,7 @@ async fn streamer_goes_live_and_the_service_ends_it() {
     assert_eq!(user, "Streamer Kim");
     screenshot(&c, "2-channels").await;
     axe(&c, "2-channels").await;
+    pictures_come_through_the_app(&c).await;
 
     // Create a live and go on air.
     click(&c, "new-live").await;

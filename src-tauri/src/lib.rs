@@ -26,6 +26,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod models;
+pub mod picture;
 pub mod preview;
 pub mod tray;
 #[cfg(test)]
@@ -154,6 +155,7 @@ pub fn build<R: Runtime>(
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .register_asynchronous_uri_scheme_protocol(preview::SCHEME, preview::handle)
+        .register_asynchronous_uri_scheme_protocol(picture::SCHEME, picture::handle)
         .invoke_handler(tauri::generate_handler![
             commands::app_view,
             commands::start_demo,

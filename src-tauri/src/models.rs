@@ -48,7 +48,8 @@ impl From<&Profile> for ProfileView {
 pub struct UserView {
     pub user_id: String,
     pub user_name: String,
-    pub profile_thumbnail: Option<String>,
+    /// The key of the avatar under the app's `picture:` scheme.
+    pub picture: Option<String>,
 }
 
 impl From<&User> for UserView {
@@ -56,7 +57,7 @@ impl From<&User> for UserView {
         Self {
             user_id: u.user_id.to_string(),
             user_name: u.user_name.clone(),
-            profile_thumbnail: u.profile_thumbnail.clone(),
+            picture: picture(u.profile_thumbnail.as_deref()),
         }
     }
 }
@@ -171,7 +172,8 @@ pub struct ChannelView {
     pub link: String,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    pub thumbnail_url: Option<String>,
+    /// The key of the thumbnail under the app's `picture:` scheme.
+    pub picture: Option<String>,
     #[ts(type = "number | null")]
     pub follower_count: Option<u64>,
 }
@@ -185,7 +187,7 @@ impl From<&Channel> for ChannelView {
             link: c.channel_link.clone(),
             description: c.channel_description.clone(),
             tags: c.tags().into_iter().map(str::to_owned).collect(),
-            thumbnail_url: c.channel_thumbnail_url.clone(),
+            picture: picture(c.channel_thumbnail_url.as_deref()),
             follower_count: c.channel_follower_count,
         }
     }
@@ -677,4 +679,10 @@ mod tests {
             (ErrorCode::Invalid, Some(Field::ReservedAt))
         );
     }
+}
+
+/// The `picture:` key of a picture URL the service sent (https only).
+fn picture(url: Option<&str>) -> Option<String> {
+    url.filter(|u| u.starts_with("https://"))
+        .map(onair_desk::pictures::picture_key)
 }

@@ -24,6 +24,29 @@ pub fn handle<R: Runtime>(
     request: Request<Vec<u8>>,
     responder: UriSchemeResponder,
 ) {
+    serve(
+        ctx,
+        request,
+        responder,
+        "no-store",
+        |app, path, query| async move { app.state::<Desk>().preview(&path, query.as_deref()).await },
+    );
+}
+
+/// Answers a request of one of the app's schemes with what `fetch` gets
+/// from the [`Desk`] (path and query of the request), to the app's own
+/// pages only; failures as plain text with their status.
+pub fn serve<R, F, Fut>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+    cache: &'static str,
+    fetch: F,
+) where
+    R: Runtime,
+    F: FnOnce(tauri::AppHandle<R>, String, Option<String>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<onair_client::Media, Error>> + Send,
+{
     let app = ctx.app_handle().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
@@ -34,25 +57,27 @@ pub fn handle<R: Runtime>(
         .filter(|o| APP_ORIGINS.contains(o))
         .map(str::to_owned);
     tauri::async_runtime::spawn(async move {
-        let answer = app.state::<Desk>().preview(&path, query.as_deref()).await;
-        let (status, content_type, body) = match answer {
-            Ok(m) => (StatusCode::OK, m.content_type, m.bytes),
+        let answer = fetch(app, path.clone(), query).await;
+        let (status, content_type, body, cache) = match answer {
+            Ok(m) => (StatusCode::OK, m.content_type, m.bytes, cache),
             Err(e) => {
                 let status = status_of(&e);
                 if status != StatusCode::NOT_FOUND {
-                    tracing::debug!(%path, error = %e, "preview");
+                    tracing::debug!(%path, error = %e, "app scheme");
                 }
                 (
                     status,
                     "text/plain; charset=utf-8".to_owned(),
                     e.to_string().into_bytes(),
+                    "no-store",
                 )
             }
         };
         let mut response = Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, content_type)
-            .header(header::CACHE_CONTROL, "no-store");
+            .header(header::CACHE_CONTROL, cache)
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
         if let Some(o) = origin {
             response = response.header(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
         }

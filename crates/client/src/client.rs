@@ -982,38 +982,127 @@ impl Client {
             if !status.is_success() {
                 return Err(error_for(status, None, None));
             }
-            if resp.content_length().is_some_and(|n| n > MEDIA_MAX) {
-                return Err(too_big());
-            }
-            let content_type = resp
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let mut resp = resp;
-            let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(Error::transport)? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() as u64 > MEDIA_MAX {
-                    return Err(too_big());
-                }
-            }
-            return Ok(Media {
-                content_type,
-                bytes,
-            });
+            return read_capped(resp, MEDIA_MAX).await;
         }
     }
+
+    /// A picture the service named (a user's avatar, a channel's
+    /// thumbnail): on the service's own origin through [`Client::media`]
+    /// (its pin, its token), anywhere else with `plain`, which carries
+    /// nothing of the session ([`PictureClient`]). `https` only; PNG,
+    /// JPEG, GIF, WebP or AVIF (never SVG, which can hold script) of at
+    /// most [`PICTURE_MAX`] bytes.
+    pub async fn picture(&self, plain: &PictureClient, url: &Url) -> Result<Media> {
+        if url.scheme() != "https" {
+            return Err(Error::Invalid(format!("{url} is not https")));
+        }
+        let media = if url.origin() == self.0.api.origin() {
+            let m = self.media(url).await?;
+            if m.bytes.len() as u64 > PICTURE_MAX {
+                return Err(too_big(PICTURE_MAX));
+            }
+            m
+        } else {
+            let resp = plain
+                .0
+                .get(url.clone())
+                .header(reqwest::header::ACCEPT, "image/*")
+                .send()
+                .await
+                .map_err(Error::transport)?;
+            let status = resp.status();
+            if !status.is_success() {
+                return Err(error_for(status, None, None));
+            }
+            read_capped(resp, PICTURE_MAX).await?
+        };
+        let kind = media
+            .content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if !PICTURE_TYPES.contains(&kind.as_str()) {
+            return Err(Error::Server {
+                status: 502,
+                message: format!("not a picture onair shows: {kind:?}"),
+                retry_after: None,
+            });
+        }
+        Ok(Media {
+            content_type: kind,
+            bytes: media.bytes,
+        })
+    }
+}
+
+/// The body of `resp`, at most `max` bytes.
+async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Media> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(too_big(max));
+    }
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Error::transport)? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > max {
+            return Err(too_big(max));
+        }
+    }
+    Ok(Media {
+        content_type,
+        bytes,
+    })
 }
 
 /// The most a file of a watch stream may weigh: 10 s of 20 Mb/s.
 pub const MEDIA_MAX: u64 = 25 << 20;
 
-fn too_big() -> Error {
+/// The most a picture may weigh.
+pub const PICTURE_MAX: u64 = 2 << 20;
+
+/// The pictures shown: raster formats only.
+pub const PICTURE_TYPES: [&str; 5] = [
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+];
+
+/// The client of pictures on other hosts: the platform's roots, no pin,
+/// no token, no cookies, at most 3 redirects and all of them https.
+#[derive(Debug, Clone)]
+pub struct PictureClient(reqwest::Client);
+
+impl PictureClient {
+    pub fn new() -> Result<Self> {
+        picture_http().map(Self)
+    }
+}
+
+fn picture_http() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(crate::tls::client_config(None)?)
+        .https_only(true)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("onair/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(Error::transport)
+}
+
+fn too_big(max: u64) -> Error {
     Error::Server {
         status: 502,
-        message: format!("a media file over {} MiB", MEDIA_MAX >> 20),
+        message: format!("a file over {} MiB", max >> 20),
         retry_after: None,
     }
 }

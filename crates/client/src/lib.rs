@@ -41,7 +41,10 @@ pub mod store;
 pub mod tls;
 pub mod watch;
 
-pub use client::{AuthStatus, Client, ClientOptions, Connector, LoggedIn, Media, MEDIA_MAX};
+pub use client::{
+    AuthStatus, Client, ClientOptions, Connector, LoggedIn, Media, PictureClient, MEDIA_MAX,
+    PICTURE_MAX, PICTURE_TYPES,
+};
 pub use error::{Error, LoginError, Result};
 pub use ingest::StreamTarget;
 pub use login::{CancelHandle, LoginSlot, PendingLogin};

@@ -16,6 +16,8 @@
 //!   health ([`ObsStatus`]), Send / Undo, the settings-file fallback.
 //! - [`preview`]: the watched live's watch stream, fetched for the
 //!   dashboard's preview with the session's client.
+//! - [`pictures`]: the avatar and channel thumbnails the service names,
+//!   fetched for the page by key (its CSP keeps images to the app).
 //! - [`settings`]: [`Settings`], their rules and their file.
 //! - [`demo`] (feature `demo`): the embedded reference service.
 //! - [`error`]: [`Error`], matched by variant, never by text.
@@ -31,6 +33,7 @@ pub mod demo;
 pub mod error;
 pub mod lives;
 pub mod obs;
+pub mod pictures;
 pub mod preview;
 pub mod session;
 pub mod settings;
@@ -145,6 +148,8 @@ pub struct Desk {
     /// operator chose one (`ONAIR_DEMO_ADMIN_TOKEN`); otherwise random.
     #[cfg_attr(not(feature = "demo"), allow(dead_code))]
     demo_admin_token: Option<String>,
+    /// The pictures the page may ask for.
+    pictures: pictures::Pictures,
 }
 
 impl std::fmt::Debug for Desk {
@@ -211,6 +216,7 @@ impl Desk {
             events,
             state: Arc::new(Mutex::new(State::default())),
             demo_admin_token: None,
+            pictures: Default::default(),
             series: lives::Series::default(),
             mod_log: Default::default(),
             settings: Arc::new(std::sync::Mutex::new(settings::read(

@@ -117,8 +117,16 @@ fn title_refused(e: onair_client::Error) -> Error {
 }
 
 impl Desk {
+    /// The user's channels; their thumbnails become pictures the page may
+    /// ask for ([`Desk::picture`]).
     pub async fn channels(&self) -> Result<Vec<Channel>> {
-        Ok(self.client().await?.channels().await?.channels)
+        let channels = self.client().await?.channels().await?.channels;
+        self.pictures.allow(
+            channels
+                .iter()
+                .filter_map(|c| c.channel_thumbnail_url.as_deref()),
+        );
+        Ok(channels)
     }
 
     pub async fn lives(&self, channel_id: &str, filter: StatusFilter) -> Result<Vec<Live>> {

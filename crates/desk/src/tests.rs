@@ -440,3 +440,52 @@ async fn the_stream_arriving_and_leaving_is_seen_on_the_desk() {
         Err(Error::Client(onair_client::Error::NotFound(_)))
     ));
 }
+
+#[tokio::test]
+async fn pictures_come_only_for_urls_the_service_named() {
+    let mut rig = Rig::start("pictures").await;
+    let session = rig.login("streamer").await;
+    let avatar = session
+        .user
+        .profile_thumbnail
+        .clone()
+        .expect("the demo's avatar");
+    assert!(avatar.ends_with("/assets/avatar.png"), "{avatar}");
+    // The signed-in user's avatar: a PNG.
+    let png = rig
+        .desk
+        .picture(&pictures::picture_key(&avatar))
+        .await
+        .unwrap();
+    assert_eq!(png.content_type, "image/png");
+    assert_eq!(&png.bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // Any other URL has no key that answers, not even one on the service.
+    let script = format!("{}/assets/watch.js", rig._svc.base_url());
+    let e = rig.desk.picture(&pictures::picture_key(&script)).await;
+    assert!(
+        matches!(e, Err(Error::Client(onair_client::Error::NotFound(_)))),
+        "{e:?}"
+    );
+    assert!(rig.desk.picture("../../etc/passwd").await.is_err());
+    // A listed channel's thumbnail answers once the channels are listed.
+    let channels = rig.desk.channels().await.unwrap();
+    let thumb = channels[0].channel_thumbnail_url.clone().unwrap();
+    assert!(rig
+        .desk
+        .picture(&pictures::picture_key(&thumb))
+        .await
+        .is_ok());
+    // A URL the service named that is not a picture is refused.
+    rig.desk.pictures.allow([script.as_str()]);
+    let e = rig.desk.picture(&pictures::picture_key(&script)).await;
+    assert!(format!("{e:?}").contains("not a picture"), "{e:?}");
+    // Logged out: nothing.
+    rig.desk.logout().await.unwrap();
+    assert_eq!(
+        rig.desk
+            .picture(&pictures::picture_key(&avatar))
+            .await
+            .unwrap_err(),
+        Error::NoSession
+    );
+}

@@ -21,7 +21,11 @@ export type ProfileView = { id: string, name: string, apiDomain: string,
  */
 demo: boolean, };
 
-export type UserView = { userId: string, userName: string, profileThumbnail: string | null, };
+export type UserView = { userId: string, userName: string, 
+/**
+ * The key of the avatar under the app's `picture:` scheme.
+ */
+picture: string | null, };
 
 export type SessionView = { profile: ProfileView, user: UserView, 
 /**
@@ -58,7 +62,11 @@ measureUi: boolean,
  */
 hasDemo: boolean, };
 
-export type ChannelView = { channelId: string, channelName: string, enabled: boolean, link: string, description: string | null, tags: Array<string>, thumbnailUrl: string | null, followerCount: number | null, };
+export type ChannelView = { channelId: string, channelName: string, enabled: boolean, link: string, description: string | null, tags: Array<string>, 
+/**
+ * The key of the thumbnail under the app's `picture:` scheme.
+ */
+picture: string | null, followerCount: number | null, };
 
 export type StatView = { views: number, viewers: number, likes: number, chats: number, };
 

@@ -200,6 +200,9 @@ pub async fn create_channel(state: &AppState, c: NewChannel<'_>) -> ApiResult<()
     Ok(())
 }
 
+/// Where the service serves the demo's picture (users and channels).
+pub const AVATAR_PATH: &str = "/assets/avatar.png";
+
 /// The redirect URI of the demo clients: loopback, any port (RFC 8252 §7.3).
 pub const LOOPBACK_REDIRECTS: &[&str] = &["http://127.0.0.1/callback", "http://[::1]/callback"];
 
@@ -270,6 +273,21 @@ pub async fn seed_demo(state: &AppState) -> ApiResult<()> {
             followers: 311,
         },
     )
+    .await?;
+    // Their pictures, on this service (its address may change between
+    // starts, so they are written again each time).
+    let picture = format!("{}{AVATAR_PATH}", state.base_url);
+    sqlx::query(
+        "UPDATE users SET profile_thumbnail = ?1 WHERE id IN ('streamer', 'moderator', 'viewer')",
+    )
+    .bind(&picture)
+    .execute(&state.db.write)
+    .await?;
+    sqlx::query(
+        "UPDATE channels SET thumbnail_url = ?1 WHERE id IN ('streamer-main', 'streamer-archive')",
+    )
+    .bind(&picture)
+    .execute(&state.db.write)
     .await?;
     let now = state.now();
     let lives: [(&str, &str, &str, &str, i64); 5] = [

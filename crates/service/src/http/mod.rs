@@ -276,6 +276,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep!(GET "/watch/{liveId}/ladder/{rendition}/{file}", get(watch::ladder_file), "watch", Public, None, none, (Body::Media("video/mp2t"), None), "A rendition's playlist (index.m3u8) or segment (seg{N}.ts)", WATCH_ERRORS),
         ep!(GET "/watch/{liveId}/state.json", get(watch::state), "watch", Public, None, none, json(schema::<w::WatchState>()), "What the watch page shows: title, status, viewers, and the chat after ?after=", WATCH_ERRORS),
         ep!(GET "/assets/watch.js", get(watch::script), "watch", Public, None, none, (Body::Media("text/javascript"), None), "The watch page's player (hls.js, bundled)"),
+        ep!(GET "/assets/avatar.png", get(watch::avatar), "watch", Public, None, none, (Body::Media("image/png"), None), "The demo's picture of users and channels (their profileThumbnail and thumbnailUrl)"),
         ep!(GET "/openapi.json", get(openapi::serve), "meta", Public, None, none, (Body::Json, None), "This document"),
         ep!(POST "/admin/live/{liveId}/end", post(admin::end_live), "admin", Admin, None, none, na, "Force-end a live (ENDED_BY_SERVICE)"),
         ep!(PUT "/admin/channel/{channelId}/disable", put(admin::disable_channel), "admin", Admin, None, none, na, "Disable a channel (ends its live)"),

@@ -123,6 +123,16 @@ pub async fn state(
     Ok(axum::Json(state))
 }
 
+/// `GET /assets/avatar.png`: the demo's picture of users and channels
+/// (drawn by `icons/make-icons.py`).
+pub async fn avatar() -> Response {
+    media(
+        "image/png",
+        "max-age=86400",
+        &include_bytes!("../../assets/avatar.png")[..],
+    )
+}
+
 pub async fn script() -> Response {
     media("text/javascript; charset=utf-8", "max-age=3600", SCRIPT)
 }
