@@ -121,12 +121,13 @@ service: deps ui
 ## 200 msg/s for 10 min and at rising rates (CHAT_BENCH_ARGS="--minutes 1
 ## --quick" for a short run), then the dashboard's preview playing,
 ## hidden, minimised (under openbox, with xdotool and wmctrl, installed
-## here) and off.
+## here) and off; last, the service's one-hour soak (a busy day and a
+## flood of idle connections at once; SOAK_ARGS=--quick for 3 minutes).
 bench: deps ui oidc-deps
 	@dpkg-query -W -f='$${Status}' libnginx-mod-rtmp 2>/dev/null | grep -q "install ok installed" || \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx libnginx-mod-rtmp
-	$(CARGO) build --locked --release -p onair-service --bin onair-service-bench
-	$(CARGO) build --locked --release -p onair-service --features testing --bin onair-ingest-bench
+	$(CARGO) build --locked --release -p onair-service --features testing \
+	  --bin onair-service --bin onair-service-bench --bin onair-ingest-bench --bin onair-soak
 	$(CARGO) build --locked --release -p onair-tests --example watchers_bench
 	$(CARGO) build --locked --release -p onair-tests --example login_bench
 	$(CARGO) build --locked --release -p onair --features custom-protocol --bin onair --example app_bench
@@ -142,6 +143,7 @@ bench: deps ui oidc-deps
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$p; done
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  ./target/release/examples/app_bench target/release/onair --preview $(PREVIEW_BENCH_ARGS)
+	./target/release/onair-soak $(SOAK_ARGS)
 
 clean:
 	$(CARGO) clean

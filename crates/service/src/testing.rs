@@ -16,6 +16,68 @@ pub async fn start(
     Ok((crate::Running::start(config, addr).await?, clock))
 }
 
+/// A user's access token through the whole authorization code flow with
+/// PKCE (RFC 6749 §4.1, RFC 7636) as a public client: the login page, the
+/// form, the code from the redirect's `Location` (nothing listens at
+/// `redirect_uri`), the exchange. For benchmarks and soaks.
+pub async fn pkce_login(
+    http: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    user: &str,
+    password: &str,
+) -> Result<String, String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = crate::crypto::random_token(32);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("state", "pkce-login"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let authorize = format!(
+        "{base}/oauth/authorize?{}",
+        serde_urlencoded::to_string(params).map_err(|e| e.to_string())?
+    );
+    let location = match submit_login(http, &authorize, user, password, "login").await {
+        Ok(Submitted::Redirect(location)) => location,
+        Ok(Submitted::Page(status, _)) => return Err(format!("login form: HTTP {status}")),
+        Err(e) => return Err(format!("login: {e}")),
+    };
+    let code = url::Url::parse(&location)
+        .map_err(|e| e.to_string())?
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| format!("login form: no code in {location}"))?;
+    let token = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri),
+            ("client_id", client_id),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = token.status();
+    let body = token.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("token endpoint: HTTP {status}: {body}"));
+    }
+    serde_json::from_str::<onair_api::oauth::TokenResponse>(&body)
+        .map(|t| t.access_token.expose().to_owned())
+        .map_err(|e| format!("token response: {e}"))
+}
+
 /// An HTTP(S) client that trusts only `cert_pem` (no platform roots) and
 /// does not follow redirects (tests read them).
 pub fn client_for(cert_pem: &str) -> reqwest::Client {

@@ -30,18 +30,14 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use onair_api::oauth::TokenResponse;
 use onair_api::{ChatListRequest, ChatPage, Envelope, LiveData};
 use onair_service::domain::chat::page_token;
 use onair_service::state::Caller;
 use onair_service::{AppState, Config, Service, Storage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use reqwest::header::{HeaderValue, CONTENT_TYPE, LOCATION};
-use reqwest::{Client, StatusCode, Url};
-use sha2::{Digest, Sha256};
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::{Client, Url};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -256,7 +252,15 @@ async fn run(args: &Args) -> Result<Report> {
 
 async fn scenarios(args: &Args, state: &AppState, cert: &str, base: &str) -> Result<Report> {
     let client = http_client(cert)?;
-    let token = login(&client, base).await?;
+    let token = onair_service::testing::pkce_login(
+        &client,
+        base,
+        CLIENT_ID,
+        REDIRECT_URI,
+        STREAMER,
+        STREAMER,
+    )
+    .await?;
     let token_header = HeaderValue::from_str(&token)?;
     let caller = onair_service::auth::authenticate(state, &token).await?;
     let api = Api {
@@ -453,80 +457,6 @@ impl Api {
 
 /// Logs in as the demo streamer like a native app: authorization code with
 /// PKCE S256 through the login form, then the token endpoint.
-async fn login(client: &Client, base: &str) -> Result<String> {
-    let verifier = onair_service::crypto::random_token(32);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let params = [
-        ("response_type", "code"),
-        ("client_id", CLIENT_ID),
-        ("redirect_uri", REDIRECT_URI),
-        ("state", "bench"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let page = client
-        .get(format!(
-            "{base}/oauth/authorize?{}",
-            serde_urlencoded::to_string(params)?
-        ))
-        .send()
-        .await?;
-    if page.status() != StatusCode::OK {
-        return Err(format!("login page: HTTP {}", page.status()).into());
-    }
-    let mut form = params.to_vec();
-    form.extend([
-        ("username", STREAMER),
-        ("password", STREAMER),
-        ("action", "login"),
-    ]);
-    let answer = client
-        .post(format!("{base}/oauth/authorize"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&form)?)
-        .send()
-        .await?;
-    if answer.status() != StatusCode::FOUND {
-        return Err(format!("login form: HTTP {}, not a redirect", answer.status()).into());
-    }
-    let location = answer
-        .headers()
-        .get(LOCATION)
-        .ok_or("login form: a redirect without Location")?
-        .to_str()?;
-    let code = Url::parse(location)?
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| format!("login form: no code in {location}"))?;
-    let token = client
-        .post(format!("{base}/oauth/token"))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string([
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", verifier.as_str()),
-        ])?)
-        .send()
-        .await?;
-    if !token.status().is_success() {
-        return Err(format!(
-            "token endpoint: HTTP {}: {}",
-            token.status(),
-            token.text().await.unwrap_or_default()
-        )
-        .into());
-    }
-    Ok(token
-        .json::<TokenResponse>()
-        .await?
-        .access_token
-        .expose()
-        .to_owned())
-}
-
 // ---------------------------------------------------------------- data ---
 
 fn live_id(i: usize) -> String {
