@@ -27,7 +27,7 @@ DEMO_DATA ?= $(HOME)/.local/share/onair-demo-service
 DEMO_LISTEN ?= 127.0.0.1:8443
 DEMO_RTMP ?= 127.0.0.1:1935
 
-.PHONY: all demo test bench deps ui-deps oidc-deps ui ui-check ui-test tauri-driver fmt-check clippy rust-test service clean
+.PHONY: all demo test bench deps ui-deps oidc-deps ui ui-check ui-test tauri-driver fmt-check clippy rust-test service clean icons bundle bundle-test
 
 all: test
 
@@ -144,6 +144,37 @@ bench: deps ui oidc-deps
 	scripts/with-keyring xvfb-run -a -s "-screen 0 1280x900x24" \
 	  ./target/release/examples/app_bench target/release/onair --preview $(PREVIEW_BENCH_ARGS)
 	./target/release/onair-soak $(SOAK_ARGS)
+
+## The app's icons at every size the desktops ask for (Linux PNGs, the
+## Windows .ico, the macOS .icns), from one 1,024-pixel image drawn by
+## icons/make-icons.py, through the Tauri CLI's icon command. Committed;
+## run after changing the drawing.
+TAURI_CLI := ui/node_modules/.bin/tauri
+icons: ui-deps
+	python3 icons/make-icons.py
+	$(TAURI_CLI) icon icons/app-icon.png -o icons
+	rm -rf icons/android icons/ios icons/Square*Logo.png icons/StoreLogo.png
+
+## Packages: the release app (front end embedded, demo service inside) as a
+## .deb and an .rpm through Tauri's bundler (its CLI pinned in
+## ui/package.json), in target/release/bundle/deb and .../rpm.
+bundle: deps ui
+	$(TAURI_CLI) build --ci --bundles deb,rpm -- --locked
+	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+
+## Installs the .deb for real and checks it (scripts/bundle-test): the
+## binary, the installed app under Xvfb on its demo service, the desktop
+## entry, AppStream, lintian, removal leaving nothing; the .rpm's metadata
+## and rpmlint. Run before a release (not in make test: see the README).
+BUNDLE_TEST_PACKAGES := lintian desktop-file-utils appstream rpm rpmlint xdotool
+bundle-test: bundle
+	@missing=""; for p in $(BUNDLE_TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(SUDO) scripts/bundle-test
 
 clean:
 	$(CARGO) clean

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Draws onair's icons as PNGs with the standard library only (so the
-project needs no image tool): the app icon, and the tray's on-air (red) and
-off-air (grey) icons. Run it after changing a colour; the PNGs are committed."""
+project needs no image tool): the app icon's 1,024-pixel source (`make
+icons` derives every size from it), the tray's on-air (red) and off-air
+(grey) icons, and the reference service's demo picture. Run it (through
+`make icons`) after changing a colour; the PNGs are committed."""
 import struct
 import zlib
 from pathlib import Path
@@ -51,7 +53,8 @@ def avatar(back, figure):
 
 
 here = Path(__file__).parent
-png(here / "icon.png", 256, disc((230, 40, 55), ring=(40, 40, 48)))
+# The app icon's source: `make icons` derives every size from it.
+png(here / "app-icon.png", 1024, disc((230, 40, 55), ring=(40, 40, 48)))
 png(here / "tray-on-air.png", 64, disc((230, 40, 55), ring=(230, 40, 55)))
 png(here / "tray-off-air.png", 64, disc((150, 150, 160), ring=(150, 150, 160)))
 png(here.parent / "crates" / "service" / "assets" / "avatar.png", 96, avatar((70, 84, 110), (196, 205, 222)))

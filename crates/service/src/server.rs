@@ -235,10 +235,13 @@ impl Service {
                 let tcp = conn::Activity::new(tcp, last.clone());
                 let result = match acceptor {
                     Some(acceptor) => {
+                        // Ended early by an eviction or the service stopping.
+                        let mut stopped = stop.clone();
                         let handshake = async {
                             tokio::select! {
                                 r = acceptor.accept(tcp) => Ok(r),
                                 () = pass.evicted() => Err(()),
+                                _ = stopped.wait_for(|stop| *stop) => Err(()),
                             }
                         };
                         match tokio::time::timeout(limits.handshake_timeout, handshake)
@@ -253,7 +256,7 @@ impl Service {
                                 return tracing::debug!(%peer, error = %e, "TLS handshake failed")
                             }
                             Err(()) => {
-                                return tracing::debug!(%peer, "no TLS handshake in time (or evicted)")
+                                return tracing::debug!(%peer, "no TLS handshake in time (or evicted, or stopping)")
                             }
                         }
                     }

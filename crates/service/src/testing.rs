@@ -16,6 +16,26 @@ pub async fn start(
     Ok((crate::Running::start(config, addr).await?, clock))
 }
 
+/// What the service binary prints at start on stdout, `key=value` a line
+/// (`base_url`, `admin_token`, `fingerprint_sha256`, ...), read up to its
+/// `ready` line; empty when it ended before.
+pub async fn start_lines(
+    stdout: impl tokio::io::AsyncRead + Unpin,
+) -> std::collections::HashMap<String, String> {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut said = std::collections::HashMap::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line == "ready" {
+            return said;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            said.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    std::collections::HashMap::new()
+}
+
 /// A user's access token through the whole authorization code flow with
 /// PKCE (RFC 6749 §4.1, RFC 7636) as a public client: the login page, the
 /// form, the code from the redirect's `Location` (nothing listens at

@@ -107,6 +107,16 @@ async fn short_timeouts() -> TestService {
     .await
 }
 
+/// Asserts that the service closes `io` about `secs` from now.
+async fn closes_in<S: tokio::io::AsyncRead + Unpin>(io: &mut S, secs: f64, what: &str) {
+    let t = Instant::now();
+    about(
+        closed_after(io, t, Duration::from_secs(5)).await,
+        secs,
+        what,
+    );
+}
+
 fn about(d: Option<Duration>, secs: f64, what: &str) {
     let d = d.unwrap_or_else(|| panic!("{what}: still open"));
     assert!(
@@ -123,22 +133,12 @@ async fn silent_slow_and_unfinished_connections_close_at_their_timeouts() {
     let local = ip("127.0.0.1");
 
     // TCP and not a byte: the handshake timeout.
-    let t = Instant::now();
     let mut tcp = tcp_from(local, &a).await.unwrap();
-    about(
-        closed_after(&mut tcp, t, Duration::from_secs(5)).await,
-        2.0,
-        "no TLS handshake",
-    );
+    closes_in(&mut tcp, 2.0, "no TLS handshake").await;
 
     // A handshake, then silence: the idle timeout.
     let mut tls = tls_from(&h1, local, &a).await.unwrap();
-    let t = Instant::now();
-    about(
-        closed_after(&mut tls, t, Duration::from_secs(5)).await,
-        3.0,
-        "silent after the handshake",
-    );
+    closes_in(&mut tls, 3.0, "silent after the handshake").await;
 
     // A request, then silence on the kept-alive connection.
     let mut tls = tls_from(&h1, local, &a).await.unwrap();
@@ -150,12 +150,7 @@ async fn silent_slow_and_unfinished_connections_close_at_their_timeouts() {
     assert_eq!(&first, b"HTTP/1.1 200");
     // (hyper's header timeout runs from the end of an answer to the end
     // of the next head, so on HTTP/1.1 it, not the idle one, comes first.)
-    let t = Instant::now();
-    about(
-        closed_after(&mut tls, t, Duration::from_secs(5)).await,
-        2.0,
-        "idle between requests",
-    );
+    closes_in(&mut tls, 2.0, "idle between requests").await;
 
     // A head sent a byte every 300 ms (never idle): the header timeout.
     let mut tls = tls_from(&h1, local, &a).await.unwrap();
@@ -534,7 +529,6 @@ struct Limited {
 }
 
 async fn limited_service() -> Limited {
-    use tokio::io::AsyncBufReadExt;
     let dir = support::temp_dir("flood");
     let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
     let mut child = tokio::process::Command::new("prlimit")
@@ -554,16 +548,8 @@ async fn limited_service() -> Limited {
         .kill_on_drop(true)
         .spawn()
         .expect("prlimit (util-linux) and the service binary");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut base = String::new();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(b) = line.strip_prefix("base_url=") {
-            base = b.to_owned();
-        }
-        if line == "ready" {
-            break;
-        }
-    }
+    let said = onair_service::testing::start_lines(child.stdout.take().unwrap()).await;
+    let base = said.get("base_url").cloned().unwrap_or_default();
     assert!(!base.is_empty(), "the service started");
     let cert_pem = std::fs::read_to_string(dir.join("cert.pem")).unwrap();
     Limited {

@@ -358,14 +358,8 @@ async fn revoke_and_metadata() {
         "revoking the refresh token ends the login"
     );
     let v: Value = svc
-        .http
-        .get(svc.url("/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .public_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(v["issuer"], svc.base);
     assert_eq!(v["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(v["token_endpoint"], svc.url("/oauth/token"));
@@ -1363,15 +1357,7 @@ async fn capabilities_and_switched_off_apis() {
 #[tokio::test]
 async fn openapi_lists_every_route_and_every_listed_route_exists() {
     let svc = TestService::start().await;
-    let doc: Value = svc
-        .http
-        .get(svc.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = svc.public_json("/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     // Every route of the router (the table it is built from) is documented.
@@ -1516,15 +1502,7 @@ async fn openapi_documents_every_answer_the_routes_give() {
         c.throttle.admin_per_minute = 1;
     })
     .await;
-    let doc: Value = svc
-        .http
-        .get(svc.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = svc.public_json("/openapi.json").await;
     let t = svc.login("streamer").await;
     let live = svc
         .create_live(&t.access, "streamer-main", "Documented")
@@ -1776,7 +1754,6 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
 
 /// The binary, started on a data dir; returns the child and its base URL.
 async fn spawn_binary(dir: &std::path::Path) -> (tokio::process::Child, String) {
-    use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_onair-service"))
         .args([
             "--data-dir",
@@ -1790,16 +1767,8 @@ async fn spawn_binary(dir: &std::path::Path) -> (tokio::process::Child, String) 
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut base = String::new();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(b) = line.strip_prefix("base_url=") {
-            base = b.to_owned();
-        }
-        if line == "ready" {
-            break;
-        }
-    }
+    let said = onair_service::testing::start_lines(child.stdout.take().unwrap()).await;
+    let base = said.get("base_url").cloned().unwrap_or_default();
     assert!(!base.is_empty());
     (child, base)
 }
@@ -2900,7 +2869,7 @@ async fn a_private_live_plays_for_its_owner_only() {
         }
         async move { r.send().await.unwrap().status() }
     };
-    until(Duration::from_secs(8), "the owner's playlist", || async {
+    until(Duration::from_secs(20), "the owner's playlist", || async {
         (get(Some(t.access.clone())).await == 200).then_some(())
     })
     .await;

@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use onair_api::{ChatListRequest, ChatPage, Envelope};
-use tokio::io::AsyncBufReadExt;
 use tokio::time::Instant;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -144,20 +143,11 @@ async fn start_service(args: &Args) -> Result<Child> {
                 service.display()
             )
         })?;
-    let mut lines = tokio::io::BufReader::new(process.stdout.take().ok_or("stdout")?).lines();
-    let (mut base, mut admin_token) = (String::new(), String::new());
-    while let Some(line) = lines.next_line().await? {
-        if let Some(v) = line.strip_prefix("base_url=") {
-            base = v.to_owned();
-        } else if let Some(v) = line.strip_prefix("admin_token=") {
-            admin_token = v.to_owned();
-        } else if line == "ready" {
-            break;
-        }
-    }
-    if base.is_empty() {
+    let said = onair_service::testing::start_lines(process.stdout.take().ok_or("stdout")?).await;
+    let (Some(base), Some(admin_token)) = (said.get("base_url"), said.get("admin_token")) else {
         return Err("the service did not start".into());
-    }
+    };
+    let (base, admin_token) = (base.clone(), admin_token.clone());
     let cert_pem = std::fs::read_to_string(dir.join("cert.pem"))?;
     let pid = process.id().ok_or("no pid")?;
     Ok(Child {
