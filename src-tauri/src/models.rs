@@ -635,6 +635,12 @@ impl From<&SessionEvent> for SessionEventView {
     }
 }
 
+/// The `picture:` key of a picture URL the service sent (https only).
+fn picture(url: Option<&str>) -> Option<String> {
+    url.filter(|u| u.starts_with("https://"))
+        .map(onair_desk::pictures::picture_key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,10 +685,4 @@ mod tests {
             (ErrorCode::Invalid, Some(Field::ReservedAt))
         );
     }
-}
-
-/// The `picture:` key of a picture URL the service sent (https only).
-fn picture(url: Option<&str>) -> Option<String> {
-    url.filter(|u| u.starts_with("https://"))
-        .map(onair_desk::pictures::picture_key)
 }

@@ -455,8 +455,6 @@ impl Api {
     }
 }
 
-/// Logs in as the demo streamer like a native app: authorization code with
-/// PKCE S256 through the login form, then the token endpoint.
 // ---------------------------------------------------------------- data ---
 
 fn live_id(i: usize) -> String {

@@ -191,7 +191,8 @@ fn client_from(cert_pem: &str, from: IpAddr) -> Result<reqwest::Client> {
 }
 
 /// One client: its live's status every 5 s and its chat every 3 s.
-async fn poller(
+/// What one client does, and where its figures go.
+struct Poller {
     http: reqwest::Client,
     base: String,
     token: String,
@@ -199,8 +200,21 @@ async fn poller(
     minutes: Minutes,
     start: Instant,
     until: Instant,
+    /// Its first request this long after the start (clients spread over 5 s).
     offset: Duration,
-) {
+}
+
+async fn poller(p: Poller) {
+    let Poller {
+        http,
+        base,
+        token,
+        live,
+        minutes,
+        start,
+        until,
+        offset,
+    } = p;
     tokio::time::sleep(offset).await;
     let mut status_at = Instant::now();
     let mut chat_at = Instant::now() + Duration::from_millis(1_500);
@@ -387,16 +401,16 @@ async fn run(args: &Args) -> Result<Vec<Minute>> {
         let from = IpAddr::from([127, 0, 2, (c / 10 + 1) as u8]);
         let http = client_from(&svc.cert_pem, from)?;
         let offset = Duration::from_millis((c as u64 * 5_000) / args.clients as u64);
-        tasks.spawn(poller(
+        tasks.spawn(poller(Poller {
             http,
-            svc.base.clone(),
-            token.clone(),
-            lives[c % lives.len()].clone(),
-            minutes.clone(),
+            base: svc.base.clone(),
+            token: token.clone(),
+            live: lives[c % lives.len()].clone(),
+            minutes: minutes.clone(),
             start,
             until,
             offset,
-        ));
+        }));
     }
     let (flood_on, flood_rx) = tokio::sync::watch::channel(false);
     let (held, shed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
