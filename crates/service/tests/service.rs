@@ -1600,21 +1600,10 @@ async fn openapi_documents_every_answer_the_routes_give() {
         ));
     }
     for _ in 0..3 {
-        let (s, _) = {
-            let form = format!(
-                "{}&username=streamer&password=wrong&action=login",
-                AuthFlow::public().authorize_url_query()
-            );
-            let r = svc
-                .http
-                .post(svc.url("/oauth/authorize"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form)
-                .send()
-                .await
-                .unwrap();
-            (documented(&doc, "post", "/oauth/authorize", r).await, ())
-        };
+        let r = AuthFlow::public()
+            .post_login(&svc, &svc.http, "streamer", "wrong")
+            .await;
+        let s = documented(&doc, "post", "/oauth/authorize", r).await;
         seen.insert(("post /oauth/authorize".into(), s));
     }
     for _ in 0..3 {

@@ -334,6 +334,27 @@ impl AuthFlow {
         }
     }
 
+    /// The login form posted as a browser would (no page fetched first),
+    /// from `http`; the raw answer.
+    pub async fn post_login(
+        &self,
+        svc: &TestService,
+        http: &reqwest::Client,
+        user: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let form = format!(
+            "{}&username={user}&password={password}&action=login",
+            self.authorize_url_query()
+        );
+        http.post(svc.url("/oauth/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /oauth/token` with this flow's client authentication.
     pub async fn token_request(
         &self,
