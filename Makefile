@@ -157,9 +157,14 @@ icons: ui-deps
 
 ## Packages: the release app (front end embedded, demo service inside) as a
 ## .deb and an .rpm through Tauri's bundler (its CLI pinned in
-## ui/package.json), in target/release/bundle/deb and .../rpm.
+## ui/package.json), in target/release/bundle/deb and .../rpm, with the
+## manual page (scripts/packaging). MEDIA_URL=https://… (where a release
+## publishes docs/screens): the AppStream metadata lists those screenshots
+## too; AppStream takes web URLs only, so without it none are listed.
+MEDIA_URL ?=
 bundle: deps ui
-	$(TAURI_CLI) build --ci --bundles deb,rpm -- --locked
+	scripts/packaging target/packaging $(MEDIA_URL)
+	$(TAURI_CLI) build --ci --bundles deb,rpm --config target/packaging/bundle.json -- --locked
 	@ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
 
 ## Installs the .deb for real and checks it (scripts/bundle-test): the

@@ -85,6 +85,19 @@ async fn click(c: &Client, id: &str) {
     click_on(c, &find(c, id).await, id).await;
 }
 
+/// Moves the mouse to the middle of the element with this test id, `dx`
+/// pixels to the right.
+async fn hover(c: &Client, id: &str, dx: f64) {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+    let over = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+        element: find(c, id).await,
+        duration: None,
+        x: dx,
+        y: 0.0,
+    });
+    c.perform_actions(over).await.unwrap();
+}
+
 /// Clicks an element, scrolled to the middle of its scroller first (where
 /// nothing floats over it: the chat's "N new messages" sits at its foot).
 async fn click_on(c: &Client, e: &fantoccini::elements::Element, what: &str) {
@@ -643,7 +656,36 @@ async fn streamer_goes_live_and_the_service_ends_it() {
         .find(Locator::Css("[data-testid=author]"))
         .await
         .unwrap();
+    let name = author.text().await.unwrap();
+    // The mouse moving over the list holds it still while a name is aimed
+    // at: what the audience says meanwhile is counted, not scrolled in.
+    let top = || async {
+        c.execute(
+            "return arguments[0].getBoundingClientRect().top;",
+            vec![serde_json::to_value(&author).unwrap()],
+        )
+        .await
+        .unwrap()
+    };
+    hover(&c, "chat-list", 0.0).await;
+    let before = top().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for nudge in [4.0, -4.0].into_iter().cycle() {
+        if !c
+            .find_all(Locator::Css("[data-testid=chat-new]"))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no message arrived while aiming");
+        hover(&c, "chat-list", nudge).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(top().await, before, "the list moved under the pointer");
     click_on(&c, &author, "the fan's name").await;
+    assert_eq!(find(&c, "user-card-name").await.text().await.unwrap(), name);
     let done = text_until(&c, "user-card-done", |t| t.contains("Delete message")).await;
     assert!(done.contains("by Streamer Kim"), "{done}");
     let card = find(&c, "user-card").await.text().await.unwrap();

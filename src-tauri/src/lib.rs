@@ -563,4 +563,40 @@ mod tests {
             Err("--live needs a live's id".into())
         );
     }
+
+    /// The packages' manual page names every option and variable that
+    /// `--help` does, and each one `--help` offers parses.
+    #[test]
+    fn the_manual_page_follows_the_usage() {
+        let page = include_str!("../../packaging/linux/onair.1");
+        let words: Vec<&str> = USAGE
+            .split_whitespace()
+            .map(|w| w.trim_end_matches(','))
+            .collect();
+        let options: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| w.starts_with('-'))
+            .collect();
+        let variables: Vec<&str> = words
+            .iter()
+            .map(|w| w.split('=').next().unwrap())
+            .filter(|w| w.starts_with("ONAIR_"))
+            .collect();
+        assert!(options.len() >= 8 && variables.len() == 2, "{words:?}");
+        for o in options {
+            let troff = o.replace('-', "\\-");
+            assert!(page.contains(&troff), "onair.1 lacks {o} (as {troff})");
+            let args: &[&str] = if o == "--live" { &[o, "L1"] } else { &[o] };
+            assert!(
+                Cli::parse(args.iter().map(|a| a.to_string())).is_ok(),
+                "--help offers {o}, which is refused"
+            );
+        }
+        for v in variables {
+            assert!(page.contains(&format!(".B {v}")), "onair.1 lacks {v}");
+        }
+        let version = format!("\"onair {}\"", env!("CARGO_PKG_VERSION"));
+        assert!(page.contains(&version), "onair.1's header lacks {version}");
+    }
 }
